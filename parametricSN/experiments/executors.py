@@ -1,0 +1,319 @@
+"""Where the runs of a sweep execute: a local process pool, or submitit (SLURM, or its local/debug
+executors for tests and laptops).
+
+Every executor calls the module-level :func:`execute` on picklable :class:`Job` objects and
+returns one :class:`Outcome` per job. ``execute`` never raises: a training error becomes a FAILED
+outcome, so one bad run never stops the others.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import copy
+import importlib
+import importlib.util
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+FINISHED, FAILED, KILLED, SKIPPED = "FINISHED", "FAILED", "KILLED", "SKIPPED"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One training run: a validated nested config and the training callable to hand it to.
+
+    ``plugins`` are ``"name=module:attr"`` head specs re-registered in the worker process (a spawned
+    worker starts with only the built-in heads). ``threads`` is torch's intra-op thread count for
+    the run (None: leave torch's default).
+    """
+
+    index: int
+    label: str
+    cfg: Dict[str, Any]
+    train_fn: Callable[[dict], Any]
+    plugins: tuple = ()
+    threads: Optional[int] = None
+
+
+@dataclass
+class Outcome:
+    """What became of one run. ``final_test_acc`` in percent; ``error`` one line when not FINISHED."""
+
+    index: int
+    label: str
+    status: str
+    final_test_acc: Optional[float] = None
+    run_id: Optional[str] = None
+    error: Optional[str] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+
+# ---- pure helpers ---------------------------------------------------------------------------
+
+def threads_per_worker(cores: int, workers: int) -> int:
+    """torch threads for each of ``workers`` concurrent runs sharing ``cores`` cores (at least 1)."""
+    return max(1, int(cores) // max(1, int(workers)))
+
+
+def assign_device(requested: str, worker_index: int, n_gpus: int) -> str:
+    """The device a run in worker ``worker_index`` should use.
+
+    With more than one GPU, runs that ask for ``"auto"`` or ``"cuda"`` get ``cuda:(worker_index %
+    n_gpus)`` so that concurrent workers spread over the GPUs (one device each when workers ≤
+    GPUs); an explicit ``"cpu"`` or ``"cuda:N"`` is respected, and with 0 or 1 GPU nothing changes.
+    """
+    requested = str(requested).strip().lower()
+    if n_gpus > 1 and requested in ("auto", "cuda"):
+        return f"cuda:{worker_index % n_gpus}"
+    return requested
+
+
+# ---- the worker side ------------------------------------------------------------------------
+
+_WORKER: Dict[str, Any] = {"index": 0, "n_gpus": 0}
+
+
+def _init_worker(index_queue, threads: Optional[int], n_gpus: int) -> None:
+    """Pool initializer: claim a worker index (for the GPU assignment) and set torch threads."""
+    _WORKER["index"] = index_queue.get()
+    _WORKER["n_gpus"] = n_gpus
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def load_object(spec: str) -> Any:
+    """``"package.module:attr"`` or ``"path/to/file.py:attr"`` -> the attribute."""
+    if ":" not in spec:
+        raise ValueError(f"expected 'module:attribute' or 'file.py:attribute', got {spec!r}")
+    module_name, attr = spec.rsplit(":", 1)
+    if module_name.endswith(".py"):
+        path = Path(module_name).resolve()
+        if not path.is_file():
+            raise ValueError(f"plugin file {module_name!r} does not exist")
+        name = f"_psn_plugin_{path.stem}"
+        module = sys.modules.get(name)
+        if module is None:
+            spec_ = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec_)
+            sys.modules[name] = module
+            spec_.loader.exec_module(module)
+    else:
+        module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ValueError(f"{module_name!r} has no attribute {attr!r}") from None
+
+
+def register_plugins(plugins: Sequence[str]) -> List[str]:
+    """Register each ``"name=module:builder"`` head spec; returns the registered names."""
+    if not plugins:
+        return []
+    from parametricSN.models import register_head
+
+    names = []
+    for plugin in plugins:
+        name, _, target = plugin.partition("=")
+        builder = load_object(target)
+        register_head(name, replace=True)(builder)
+        names.append(name)
+    return names
+
+
+def execute(job: Job) -> Outcome:
+    """Run one job in this process; training errors become a FAILED outcome, never an exception."""
+    try:
+        register_plugins(job.plugins)
+        if job.threads:
+            import torch
+
+            torch.set_num_threads(job.threads)
+        cfg = copy.deepcopy(job.cfg)
+        general = cfg.setdefault("general", {})
+        device = assign_device(general.get("device", "auto"), _WORKER["index"], _WORKER["n_gpus"])
+        if device != str(general.get("device", "auto")).strip().lower():
+            general["device"] = device
+        result = job.train_fn(cfg)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 - isolate every failure of one run
+        from parametricSN.errors import UserError
+
+        if not isinstance(error, UserError):  # a UserError's one line says it all
+            traceback.print_exc()
+        message = " ".join(f"{type(error).__name__}: {error}".split())
+        return Outcome(job.index, job.label, FAILED, error=message[:500])
+    return _outcome_from_result(job, result)
+
+
+def _outcome_from_result(job: Job, result: Any) -> Outcome:
+    """TrainResult (or a dict with the same fields) -> Outcome."""
+    get = result.get if isinstance(result, dict) else lambda key, default=None: getattr(result, key, default)
+    status = str(get("status", FINISHED) or FINISHED).upper()
+    acc = get("final_test_acc", None)
+    outcome = Outcome(job.index, job.label, status, None if acc is None else float(acc), get("run_id", None))
+    if status != FINISHED:
+        outcome.error = get("message", None) or f"training ended with status {status}"
+    return outcome
+
+
+def run_training_quiet(cfg: dict) -> Any:
+    """:func:`parametricSN.run.run_training` without its progress bar (parallel runs would
+    interleave their bars)."""
+    from parametricSN.run import run_training
+
+    return run_training(cfg, progress=False)
+
+
+# ---- executors ------------------------------------------------------------------------------
+
+OnDone = Callable[[Outcome], None]
+
+
+def _ensure_importable_in_children() -> None:
+    """Put the directory holding the parametricSN package on PYTHONPATH for child interpreters
+    (submitit's runners start fresh ones that do not inherit this process's sys.path)."""
+    root = str(Path(__file__).resolve().parents[2])
+    parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if root not in parts:
+        os.environ["PYTHONPATH"] = os.pathsep.join([root] + parts)
+
+
+class LocalExecutor:
+    """Runs jobs on this machine: in this process when ``workers == 1``, else in a process pool
+    (spawn context, so CUDA and MLflow state are never forked). Each worker sets torch threads to
+    ``cores // workers`` and, with several GPUs, gets its own ``cuda:i``."""
+
+    def __init__(self, workers: int = 1, cores: Optional[int] = None, n_gpus: Optional[int] = None):
+        if workers < 1:
+            raise ValueError(f"workers must be ≥ 1, got {workers}")
+        self.workers = workers
+        self.cores = cores or os.cpu_count() or 1
+        self.n_gpus = n_gpus
+
+    def _gpu_count(self) -> int:
+        if self.n_gpus is not None:
+            return self.n_gpus
+        import torch
+
+        return torch.cuda.device_count()
+
+    def run(self, jobs: Sequence[Job], on_done: OnDone = lambda outcome: None) -> List[Outcome]:
+        threads = threads_per_worker(self.cores, self.workers)
+        if self.workers == 1 or len(jobs) <= 1:
+            _WORKER.update(index=0, n_gpus=self._gpu_count())
+            outcomes = []
+            for job in jobs:
+                outcome = execute(job if job.threads else _with_threads(job, threads))
+                on_done(outcome)
+                outcomes.append(outcome)
+            return outcomes
+        return self._run_pool(jobs, on_done, threads)
+
+    def _run_pool(self, jobs: Sequence[Job], on_done: OnDone, threads: int) -> List[Outcome]:
+        context = multiprocessing.get_context("spawn")
+        index_queue = context.Queue()
+        workers = min(self.workers, len(jobs))
+        for index in range(workers):
+            index_queue.put(index)
+        outcomes: Dict[int, Outcome] = {}
+        pool = futures.ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_init_worker,
+            initargs=(index_queue, threads, self._gpu_count()),
+        )
+        try:
+            pending = {pool.submit(execute, job): job for job in jobs}
+            for future in futures.as_completed(pending):
+                job = pending[future]
+                try:
+                    outcome = future.result()
+                except Exception as error:  # the worker process died (killed, out of memory…)
+                    outcome = Outcome(job.index, job.label, FAILED,
+                                      error=f"worker process failed: {type(error).__name__}: {error}")
+                outcomes[job.index] = outcome
+                on_done(outcome)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return [outcomes[job.index] for job in jobs]
+
+
+def _with_threads(job: Job, threads: int) -> Job:
+    return Job(job.index, job.label, job.cfg, job.train_fn, job.plugins, threads)
+
+
+class SubmititExecutor:
+    """Submits each run as a job through submitit.
+
+    ``cluster``: "slurm" (sbatch; ``partition``, ``timeout_min``, ``gpus_per_run`` apply), "local"
+    (submitit's LocalExecutor: one subprocess per job on this machine) or "debug" (in this process).
+    Job logs and pickles go to ``folder`` (``%j`` becomes the job id). With ``wait=False`` the
+    jobs are submitted and their ids printed, and :meth:`run` returns without outcomes.
+    """
+
+    def __init__(self, cluster: str = "slurm", folder: str = "outputs/submitit/%j",
+                 partition: Optional[str] = None, timeout_min: int = 60 * 24,
+                 gpus_per_run: int = 1, cpus_per_run: int = 4, mem_gb: Optional[float] = None,
+                 wait: bool = True, poll_s: Optional[float] = None, name: str = "parametricSN"):
+        self.cluster, self.folder, self.partition = cluster, folder, partition
+        self.timeout_min, self.gpus_per_run, self.cpus_per_run = timeout_min, gpus_per_run, cpus_per_run
+        self.mem_gb, self.wait, self.name = mem_gb, wait, name
+        self.poll_s = poll_s if poll_s is not None else (30.0 if cluster == "slurm" else 0.5)
+        self.submitted: List[Any] = []
+
+    def _executor(self):
+        import submitit
+
+        executor = submitit.AutoExecutor(folder=self.folder, cluster=self.cluster)
+        params: Dict[str, Any] = {"timeout_min": self.timeout_min, "name": self.name,
+                                  "cpus_per_task": self.cpus_per_run}
+        if self.cluster == "slurm":
+            params["gpus_per_node"] = self.gpus_per_run
+            if self.partition:
+                params["slurm_partition"] = self.partition
+            if self.mem_gb:
+                params["mem_gb"] = self.mem_gb
+        executor.update_parameters(**params)
+        return executor
+
+    def run(self, jobs: Sequence[Job], on_done: OnDone = lambda outcome: None) -> List[Outcome]:
+        _ensure_importable_in_children()
+        executor = self._executor()
+        jobs = [job if job.threads else _with_threads(job, self.cpus_per_run) for job in jobs]
+        if self.cluster == "debug":  # runs inside submit(); no batching
+            handles = [executor.submit(execute, job) for job in jobs]
+        else:
+            with executor.batch():
+                handles = [executor.submit(execute, job) for job in jobs]
+        self.submitted = handles
+        for job, handle in zip(jobs, handles):
+            print(f"submitted run {job.index + 1} as {self.cluster} job {handle.job_id}: {job.label}")
+        if not self.wait:
+            return []
+        outcomes: Dict[int, Outcome] = {}
+        pending = list(zip(jobs, handles))
+        while pending:
+            still = []
+            for job, handle in pending:
+                if not handle.done():
+                    still.append((job, handle))
+                    continue
+                try:
+                    outcome = handle.result()
+                except Exception as error:  # timeout, preemption, crash of the job itself
+                    message = " ".join(str(error).split())[-300:]
+                    outcome = Outcome(job.index, job.label, FAILED,
+                                      error=f"job {handle.job_id} failed: {message}")
+                outcomes[job.index] = outcome
+                on_done(outcome)
+            pending = still
+            if pending:
+                time.sleep(self.poll_s)
+        return [outcomes[job.index] for job in jobs]

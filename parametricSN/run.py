@@ -1,0 +1,375 @@
+"""One training run from a config, tracked in MLflow; and the ``train`` command line.
+
+    python -m parametricSN train --config conf/digits.yml [section.key=value ...]
+
+:func:`run_training` reads top to bottom: validate the config, build data, model, loss, optimizer
+and schedule (every config or data problem raises UserError here, BEFORE an MLflow run exists),
+then start the run, train epoch by epoch, and log metrics, figures, the filter trajectory and
+(optionally) the model. The run always ends FINISHED, FAILED (exception or NaN loss) or KILLED
+(Ctrl-C) — never RUNNING.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from tqdm.auto import tqdm
+
+from parametricSN.errors import UserError
+from parametricSN.training import (
+    NonFiniteLossError,
+    batch_bounds,
+    build_loss,
+    build_optimizer,
+    build_schedule,
+    evaluate,
+    optimizer_steps_per_epoch,
+    train_epoch,
+)
+from parametricSN.tracking.recorder import History, TrajectoryRecorder
+
+BANK_PARAMETERS = ("theta", "xi", "sigma", "gamma")
+MAX_TRAJECTORY_FRAMES = 200
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`run_training`.
+
+    run_id: the MLflow run; status: "FINISHED" | "FAILED" | "KILLED"; final_test_acc: percent
+    (NaN if the run never tested); metrics: the last value of every logged metric;
+    message: one line saying why a run FAILED (else None); tracking_uri: where the run lives.
+    """
+
+    run_id: str
+    status: str
+    final_test_acc: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    message: str | None = None
+    tracking_uri: str = ""
+
+
+def resolve_device(name: str) -> torch.device:
+    """general.device → torch.device ("auto" = cuda if available, else cpu)."""
+    name = str(name or "auto").lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UserError(f"general.device: {name!r} but CUDA is not available here; use auto or cpu")
+        index = int(name.split(":")[1]) if ":" in name else 0
+        if index >= torch.cuda.device_count():
+            raise UserError(f"general.device: {name!r} but only {torch.cuda.device_count()} CUDA device(s) exist")
+    return torch.device(name)
+
+
+def default_run_name(cfg: Mapping[str, Any]) -> str:
+    """e.g. 'digits-100-LS-tight-frame-canonical+linear_layer-seed0'."""
+    scat, data = cfg["scattering"], cfg["dataset"]
+    if scat["architecture"] == "identity":
+        front = "pixels"
+    else:
+        front = f"{'LS' if scat['learnable'] else 'S'}-{scat['init_params']}-{scat['parameterization']}"
+    return f"{data['name']}-{data['train_sample_num']}-{front}+{cfg['model']['name']}-seed{cfg['general']['seed']}"
+
+
+def _bank(scattering) -> dict[str, torch.Tensor]:
+    """Per-wavelet θ, ξ, σ, γ of the current bank, (J·L,) float64 each."""
+    return {name: getattr(scattering, name).detach().double().cpu() for name in BANK_PARAMETERS}
+
+
+def _count(params) -> int:
+    return sum(p.numel() for p in params)
+
+
+def run_training(cfg: Mapping[str, Any], *, progress: bool = True) -> TrainResult:
+    """Train the model ``cfg`` describes and track it as one MLflow run (contracts §5).
+
+    Raises UserError (before any MLflow run is created) for a bad config or a missing dataset;
+    re-raises KeyboardInterrupt (run KILLED) and any other exception (run FAILED). A NaN/inf
+    training loss ends the run FAILED and returns a TrainResult with status "FAILED" and a
+    one-line ``message``.
+    """
+    from parametricSN.config import config_hash, flatten_config, validate_config
+    from parametricSN.data import build_data
+    from parametricSN.models import build_model
+
+    # ---- everything that can be wrong with the config or the data fails here, before MLflow
+    cfg = validate_config(cfg)
+    general, data_cfg, scat_cfg, model_cfg = cfg["general"], cfg["dataset"], cfg["scattering"], cfg["model"]
+    device = resolve_device(general["device"])
+    if general.get("cores"):
+        torch.set_num_threads(int(general["cores"]))
+    seed = int(general["seed"])
+    torch.manual_seed(seed)  # augmentation draws from the global RNG (contracts §3)
+
+    data = build_data(cfg)
+    model = build_model(cfg, data.in_channels, data.num_classes, data.image_size).to(device)
+    loss_fn = build_loss(model_cfg["loss"])
+    optimizer = build_optimizer(model, cfg)
+    n_train, batch_size = int(data.train_images.shape[0]), int(data_cfg["train_batch_size"])
+    accum = int(data_cfg["accum_step_multiple"])
+    steps_per_epoch = optimizer_steps_per_epoch(len(batch_bounds(n_train, batch_size)), accum)
+    schedule = build_schedule(optimizer, cfg, steps_per_epoch)
+
+    scattering = getattr(model, "scattering", None)
+    filters = scattering.filter_parameters() if scattering is not None else {}
+    tracks_bank = bool(filters) and all(name in filters for name in BANK_PARAMETERS)
+    log_distance = tracks_bank and bool(scat_cfg["param_distance"])
+    filter_video = bool(filters) and bool(scat_cfg["filter_video"])
+    recorder = None
+    if filters and (tracks_bank or filter_video):
+        recorder = TrajectoryRecorder(scattering, int(model_cfg["epoch"]), MAX_TRAJECTORY_FRAMES,
+                                      parameters=True, filters=filter_video)
+
+    # ---- the MLflow run
+    from parametricSN.tracking.mlflow_run import MlflowRun
+
+    tracking_uri = cfg["mlflow"]["tracking_uri"]
+    run = MlflowRun.start(
+        tracking_uri, cfg["mlflow"]["experiment_name"], cfg["mlflow"]["run_name"] or default_run_name(cfg),
+        tags={"config_hash": config_hash(cfg), "dataset": data.name, "seed": seed, "model": model_cfg["name"]},
+    )
+    history = History()
+    started = time.perf_counter()
+    try:
+        run.log_params({
+            **flatten_config(cfg),
+            "derived.num_parameters": _count(model.parameters()),
+            "derived.num_trainable_parameters": _count(p for p in model.parameters() if p.requires_grad),
+            "derived.num_filter_parameters": _count(filters.values()),
+            "derived.K": scattering.K if scattering is not None else None,
+            "derived.train_samples": n_train,
+            "derived.test_samples": int(data.test_images.shape[0]),
+            "derived.steps_per_epoch": steps_per_epoch,
+            "derived.total_steps": schedule.total_steps,
+            "derived.device": str(device),
+        })
+        before = _filter_snapshot(scattering)
+        message = None
+        try:
+            _train(model, data, device, cfg, loss_fn, optimizer, schedule, run, history, recorder,
+                   log_distance, progress)
+        except NonFiniteLossError as error:
+            message = str(error)
+        duration = time.perf_counter() - started
+        final = history.last("test_acc")
+        end_metrics = {"duration_s": duration} if message else {"final_test_acc": final, "duration_s": duration}
+        run.log_metrics(end_metrics, step=int(model_cfg["epoch"]))
+        history.add(int(model_cfg["epoch"]), end_metrics)
+        _log_artifacts(run, history, before, scattering, recorder, log_distance)
+        if model_cfg["save"] and message is None:
+            _log_model(run, model, cfg, data, final)
+    except KeyboardInterrupt:
+        run.end("KILLED")
+        print(f"interrupted: MLflow run {run.run_id} ended as KILLED", file=sys.stderr)
+        raise
+    except BaseException:
+        run.end("FAILED")
+        raise
+    metrics = {name: values[-1][1] for name, values in history.items() if values}
+    if message is not None:
+        run.set_tags({"failure": message})
+        run.end("FAILED")
+        return TrainResult(run.run_id, "FAILED", math.nan, metrics, message, tracking_uri)
+    run.end("FINISHED")
+    return TrainResult(run.run_id, "FINISHED", final, metrics, None, tracking_uri)
+
+
+def _train(model, data, device, cfg, loss_fn, optimizer, schedule, run, history, recorder,
+           log_distance, progress) -> None:
+    """The epoch loop: train, (test), log metrics, record the bank. Raises NonFiniteLossError."""
+    from parametricSN.scattering import bank_distance, tight_frame_parameters
+
+    epochs, step_test = int(cfg["model"]["epoch"]), int(cfg["model"]["step_test"])
+    train_images, train_targets = data.train_images.to(device), data.train_targets.to(device)
+    test_images, test_targets = data.test_images.to(device), data.test_targets.to(device)
+    prepare_train = lambda u8: data.normalize(data.to_float(data.augment(u8)))  # noqa: E731
+    prepare_test = lambda u8: data.normalize(data.to_float(u8))  # noqa: E731
+    generator = torch.Generator().manual_seed(int(cfg["general"]["seed"]))
+
+    scattering = model.scattering
+    if log_distance:
+        initial = _bank(scattering)
+        tight = tight_frame_parameters(scattering.J, scattering.L)
+
+        def distances() -> dict[str, float]:
+            current = _bank(scattering)
+            return {"param_distance": bank_distance(current, initial, match=False),
+                    "param_distance_tight_frame": bank_distance(current, tight, match=True)}
+
+        zero = distances()
+        run.log_metrics(zero, step=0)
+        history.add(0, zero)
+    if recorder is not None:
+        recorder.record(0, 0)
+
+    step = 0
+    bar = tqdm(range(1, epochs + 1), desc="train", unit="epoch", file=sys.stderr, disable=not progress,
+               dynamic_ncols=True)
+    with bar:
+        for epoch in bar:
+            stats = train_epoch(model, train_images, train_targets, prepare_train, loss_fn, optimizer,
+                                schedule, batch_size=int(cfg["dataset"]["train_batch_size"]),
+                                accum_steps=int(cfg["dataset"]["accum_step_multiple"]),
+                                generator=generator, epoch=epoch)
+            schedule.after_epoch()
+            step += stats.steps
+            metrics = {"train_loss": stats.loss, "train_acc": stats.acc, **stats.lrs}
+            if log_distance:
+                metrics.update(distances())
+            if epoch % step_test == 0 or epoch == epochs:
+                test_loss, test_acc = evaluate(model, test_images, test_targets, prepare_test, loss_fn,
+                                               batch_size=int(cfg["dataset"]["test_batch_size"]))
+                metrics.update(test_loss=test_loss, test_acc=test_acc)
+            run.log_metrics(metrics, step=epoch)
+            history.add(epoch, metrics)
+            if recorder is not None:
+                recorder.record(epoch, step)
+            bar.set_postfix(loss=f"{stats.loss:.3f}", acc=f"{stats.acc:.1f}",
+                            test_acc=f"{history.last('test_acc'):.1f}", refresh=False)
+
+
+def _filter_snapshot(scattering) -> dict[str, torch.Tensor] | None:
+    """The bank's Fourier filters (J·L, Hp, Wp) and Littlewood–Paley sum (Hp, Wp), on the CPU."""
+    if scattering is None:
+        return None
+    return {"filters": scattering.wavelet_filters().detach().cpu(),
+            "lp": scattering.littlewood_paley().detach().cpu()}
+
+
+def _log_artifacts(run, history, before, scattering, recorder, log_distance) -> None:
+    """Figures (figures/, filters/), trajectory/trajectory.npz and videos/*.gif.
+
+    A figure that fails to draw is reported as a warning (and the run tag ``figure_errors``)
+    instead of failing a run whose metrics are already logged.
+    """
+    from parametricSN.tracking import figures
+
+    errors: list[str] = []
+
+    def attempt(name: str, make) -> None:
+        try:
+            make()
+        except Exception as error:  # noqa: BLE001 — reported, not fatal
+            errors.append(name)
+            warnings.warn(f"could not write {name}: {type(error).__name__}: {error}", stacklevel=2)
+
+    attempt("figures/learning_curves.png",
+            lambda: run.log_figure(figures.plot_learning_curves(history), "figures/learning_curves.png"))
+    if scattering is not None:
+        after = _filter_snapshot(scattering)
+        for when, snap in (("before", before), ("after", after)):
+            for kind in ("fourier", "real", "imag"):
+                path = f"filters/filters_{when}_{kind}.png"
+                attempt(path, lambda snap=snap, kind=kind, path=path, when=when: run.log_figure(
+                    figures.plot_filters(snap["filters"], kind=kind, ncols=scattering.L,
+                                         title=f"filters {when} training ({kind})"), path))
+            path = f"filters/littlewood_paley_{when}.png"
+            attempt(path, lambda snap=snap, path=path, when=when: run.log_figure(
+                figures.plot_littlewood_paley(snap["lp"], title=f"Littlewood–Paley sum {when} training"), path))
+    if log_distance and history.get("param_distance"):
+        epochs = [e for e, _ in history["param_distance"]]
+        series = {name: [v for _, v in history[name]] for name in ("param_distance", "param_distance_tight_frame")}
+        attempt("figures/parameter_distance.png", lambda: run.log_figure(
+            figures.plot_parameter_distance(epochs, series), "figures/parameter_distance.png"))
+    if recorder is not None and recorder.epochs:
+        with tempfile.TemporaryDirectory() as tmp:
+            arrays = recorder.arrays()
+            has_parameters = any(name not in ("steps", "epochs") for name in arrays)
+            if has_parameters:
+                attempt("trajectory/trajectory.npz", lambda: run.log_artifact(
+                    recorder.save(Path(tmp) / "trajectory.npz"), "trajectory"))
+            if any(a.ndim == 2 for name, a in arrays.items() if name not in ("steps", "epochs")):
+                attempt("figures/parameter_trajectories.png", lambda: run.log_figure(
+                    figures.plot_parameter_trajectories(arrays, arrays["epochs"]),
+                    "figures/parameter_trajectories.png"))
+            if recorder.record_filters and recorder.filter_frames:
+                for kind in ("fourier", "real", "imag"):
+                    path = Path(tmp) / f"filters_{kind}.gif"
+                    attempt(f"videos/{path.name}", lambda kind=kind, path=path: run.log_artifact(
+                        figures.write_filter_progression_gif(recorder.filter_frames, recorder.steps, path,
+                                                             kind=kind, ncols=scattering.L), "videos"))
+    if errors:
+        run.set_tags({"figure_errors": ", ".join(errors)})
+
+
+def _log_model(run, model, cfg, data, final_test_acc) -> None:
+    """save_model into a temporary folder and log it as the artifact folder ``model/``."""
+    from parametricSN.models import save_model
+
+    info = {
+        "in_channels": data.in_channels, "num_classes": data.num_classes,
+        "image_size": list(data.image_size), "mean": list(data.mean), "std": list(data.std),
+        "dataset": data.name, "class_names": list(data.class_names),
+        "final_test_acc": final_test_acc, "run_id": run.run_id, "epochs": int(cfg["model"]["epoch"]),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        run.log_artifacts(save_model(Path(tmp) / "model", model, cfg, info), "model")
+
+
+# ------------------------------------------------------------------------------------ command line
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m parametricSN train",
+        description="Train a model from a YAML config and track the run in MLflow.",
+        epilog="example: python -m parametricSN train --config conf/digits.yml model.epoch=5 general.seed=1",
+    )
+    parser.add_argument("--config", required=True, metavar="FILE", help="YAML config (see conf/)")
+    parser.add_argument("overrides", nargs="*", metavar="section.key=value",
+                        help="override config values, e.g. scattering.J=3 optim.max_lr=0.1")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def main(argv=None) -> int:
+    """``train`` command: 0 if the run FINISHED, 1 if it FAILED, 130 if interrupted.
+
+    UserError propagates to ``parametricSN.__main__``, which prints it as one line (exit 2).
+    """
+    from parametricSN.config import load_config
+
+    args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    cfg = load_config(args.config, args.overrides)
+    previous = _sigterm_as_interrupt()
+    try:
+        result = run_training(cfg, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    view = f"view it with: mlflow ui --backend-store-uri {result.tracking_uri}"
+    if result.status != "FINISHED":
+        print(f"error: run {result.run_id} {result.status}: {result.message}", file=sys.stderr)
+        print(view, file=sys.stderr)
+        return 1
+    print(f"run {result.run_id} finished: final test accuracy {result.final_test_acc:.2f}% -- {view}")
+    return 0
+
+
+def _sigterm_as_interrupt():
+    """Treat SIGTERM (a killed job) like Ctrl-C so the run ends KILLED; returns the old handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

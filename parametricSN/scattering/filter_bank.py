@@ -1,0 +1,132 @@
+"""Filter banks: the three parameterisations and the filters at every resolution.
+
+A bank turns its parameters into real Fourier filters on the padded grid, (J·L, Hp, Wp),
+index i = j·L + ℓ. ``filter_levels`` then derives what the transform needs at coarser
+resolutions (kymatio's ``periodize_filter_fft``, written as the crop it amounts to).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from parametricSN.scattering.morlet import (PARAMETER_NAMES, morlet_fourier, tight_frame_first_angle)
+
+
+def crop_to_resolution(filters: torch.Tensor, res: int) -> torch.Tensor:
+    """Fourier filters (..., M, N) at resolution ``res``: (..., M/2^res, N/2^res).
+
+    kymatio zeroes the band of frequencies with |f| ≥ M/2^(res+1) and sums the 4^res
+    aliases. Once that band is zero each alias sum has a single non-zero term, so the result
+    is the crop that keeps the lowest M/2^(res+1) positive and negative frequencies per axis.
+    """
+    if res == 0:
+        return filters
+    M, N = filters.shape[-2:]
+    hm, hn = M >> (res + 1), N >> (res + 1)
+    rows = torch.cat([filters[..., :hm, :], filters[..., M - hm:, :]], dim=-2)
+    return torch.cat([rows[..., :hn], rows[..., N - hn:]], dim=-1)
+
+
+@dataclass
+class FilterLevels:
+    """Fourier filters at the resolutions the transform uses (all real).
+
+    psi[r], r = 0..max(J−2, 0): the wavelets with j ≥ r at resolution r,
+        ((J−r)·L, Hp/2^r, Wp/2^r); psi[0] is the whole bank at full resolution.
+    phi[r], r = 0..J−1: the low-pass filter at resolution r, (Hp/2^r, Wp/2^r).
+    """
+
+    psi: list[torch.Tensor]
+    phi: list[torch.Tensor]
+
+
+def wavelet_levels(psi: torch.Tensor, J: int, L: int) -> list[torch.Tensor]:
+    """psi (J·L, Hp, Wp) → [psi at resolution r restricted to j ≥ r, r = 0..max(J−2, 0)]."""
+    return [crop_to_resolution(psi[r * L:], r) for r in range(max(J - 1, 1))]
+
+
+def lowpass_levels(phi: torch.Tensor, J: int) -> list[torch.Tensor]:
+    """phi (Hp, Wp) → [phi at resolution r, r = 0..J−1]."""
+    return [crop_to_resolution(phi, r) for r in range(J)]
+
+
+def _as_tensors(params, dtype=torch.float32) -> dict[str, torch.Tensor]:
+    return {name: torch.as_tensor(params[name]).to(dtype).clone() for name in PARAMETER_NAMES}
+
+
+class MorletBank(nn.Module):
+    """Canonical parameterisation: θ, ξ, σ, γ for each of the J·L wavelets, each (J·L,).
+
+    ``learnable`` makes them ``nn.Parameter``s, otherwise buffers.
+    """
+
+    def __init__(self, shape: tuple[int, int], params, learnable: bool):
+        super().__init__()
+        self.shape = tuple(shape)
+        for name, value in _as_tensors(params).items():
+            if learnable:
+                self.register_parameter(name, nn.Parameter(value))
+            else:
+                self.register_buffer(name, value)
+
+    def wavelet_parameters(self) -> dict[str, torch.Tensor]:
+        """The (J·L,) θ, ξ, σ, γ tensors the filters are built from (differentiable)."""
+        return {name: getattr(self, name) for name in PARAMETER_NAMES}
+
+    def fourier_filters(self) -> torch.Tensor:
+        """(J·L, Hp, Wp) real Fourier filters, rebuilt from the current parameters."""
+        p = self.wavelet_parameters()
+        return morlet_fourier(self.shape, p["theta"], p["xi"], p["sigma"], p["gamma"])
+
+
+class EquivariantMorletBank(MorletBank):
+    """Rotation-equivariant parameterisation: θ_j, ξ_j, σ_j, γ_j per scale, each (J,).
+
+    Wavelet (j, ℓ) has orientation θ_j − ℓπ/L and the scale's ξ, σ, γ. The tight-frame bank
+    is θ_j = k·π/L with k = ⌊L − L/2 − 1⌋, which reproduces kymatio's orientations exactly.
+    """
+
+    def __init__(self, shape: tuple[int, int], params, L: int, learnable: bool):
+        super().__init__(shape, params, learnable)
+        self.L = L
+
+    def wavelet_parameters(self) -> dict[str, torch.Tensor]:
+        per_scale = {name: getattr(self, name) for name in PARAMETER_NAMES}
+        step = torch.arange(self.L, dtype=self.theta.dtype, device=self.theta.device) * (math.pi / self.L)
+        expanded = {name: value.repeat_interleave(self.L) for name, value in per_scale.items()}
+        expanded["theta"] = (per_scale["theta"][:, None] - step[None, :]).reshape(-1)
+        return expanded
+
+    @staticmethod
+    def per_scale(params, J: int, L: int) -> dict[str, torch.Tensor]:
+        """(J·L,) parameters → (J,) per-scale ones: those of each scale's ℓ = 0 wavelet."""
+        return {name: torch.as_tensor(params[name]).reshape(J, L)[:, 0].clone() for name in PARAMETER_NAMES}
+
+
+class PixelwiseBank(nn.Module):
+    """Pixelwise parameterisation: the (J·L, Hp, Wp) real Fourier filters are the parameters.
+
+    ``initial`` keeps the θ, ξ, σ, γ (J·L,) the filters were initialised from, as buffers.
+    """
+
+    def __init__(self, shape: tuple[int, int], params, learnable: bool):
+        super().__init__()
+        self.shape = tuple(shape)
+        initial = _as_tensors(params, torch.float64)
+        filters = morlet_fourier(self.shape, *(initial[n] for n in PARAMETER_NAMES)).float()
+        if learnable:
+            self.fourier_filters_param = nn.Parameter(filters)
+        else:
+            self.register_buffer("fourier_filters_param", filters)
+        for name, value in initial.items():
+            self.register_buffer(f"initial_{name}", value.float())
+
+    def wavelet_parameters(self) -> dict[str, torch.Tensor]:
+        return {name: getattr(self, f"initial_{name}") for name in PARAMETER_NAMES}
+
+    def fourier_filters(self) -> torch.Tensor:
+        return self.fourier_filters_param

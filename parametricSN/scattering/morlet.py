@@ -1,0 +1,132 @@
+"""Morlet wavelets and the low-pass Gaussian, built in space and returned in Fourier.
+
+A wavelet is described by four numbers (SPEC §2):
+
+- ``theta`` θ: orientation of the wave (radians),
+- ``xi`` ξ: central frequency (radians per pixel),
+- ``sigma`` σ: width of the Gaussian envelope along the wave (pixels),
+- ``gamma`` γ: aspect ratio; the width across the wave is σ/γ.
+
+Everything here is a differentiable function of these tensors and vectorised over a whole bank:
+all filters of a bank are built by one set of tensor operations. The grid convention is
+kymatio's: the first grid axis (rows) is ``u0``, the filter is evaluated on the padded grid
+and periodised by summing the 5×5 neighbouring tiles (offsets −2..2).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+# kymatio normalises Gabor filters by 2·3.1415·σ²/γ (a truncated π); the bank must match it.
+_KYMATIO_PI = 3.1415
+_TILE_OFFSETS = (-2, -1, 0, 1, 2)
+
+PARAMETER_NAMES = ("theta", "xi", "sigma", "gamma")
+
+
+def _tiled_grid(size: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Coordinates 0..size-1 repeated for the 5 tile offsets: (5·size,), tile-major."""
+    base = torch.arange(size, dtype=dtype, device=device)
+    return torch.cat([base + k * size for k in _TILE_OFFSETS])
+
+
+def gabor_2d(shape: tuple[int, int], theta: torch.Tensor, xi: torch.Tensor, sigma: torch.Tensor,
+             gamma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Periodised Gabor filters and their envelopes in space, unnormalised.
+
+    Args:
+        shape: (M, N) grid size in pixels (rows, columns).
+        theta, xi, sigma, gamma: (n,) real tensors, one entry per filter.
+
+    Returns:
+        (gabor, envelope): complex (n, M, N) ``exp(-u·Au) exp(iξ u·e)`` and real (n, M, N)
+        ``exp(-u·Au)``, each summed over the 5×5 tiles, with e = (cos θ, sin θ) along the wave,
+        e⊥ = (−sin θ, cos θ) across it and u·Au = ((u·e)² + γ²(u·e⊥)²) / (2σ²).
+    """
+    M, N = shape
+    u0 = _tiled_grid(M, theta.dtype, theta.device)           # (5M,) rows
+    u1 = _tiled_grid(N, theta.dtype, theta.device)           # (5N,) columns
+    cos, sin = torch.cos(theta)[:, None, None], torch.sin(theta)[:, None, None]
+    along = u0[:, None] * cos + u1[None, :] * sin              # u·e   (n, 5M, 5N)
+    across = -u0[:, None] * sin + u1[None, :] * cos            # u·e⊥  (n, 5M, 5N)
+    width = 2 * sigma[:, None, None] ** 2
+    envelope = torch.exp(-(along ** 2 + (gamma[:, None, None] * across) ** 2) / width)
+    phase = xi[:, None, None] * along
+    gabor = torch.complex(envelope * torch.cos(phase), envelope * torch.sin(phase))
+
+    def fold(t: torch.Tensor) -> torch.Tensor:
+        # (n, 5M, 5N) -> (n, M, N): add the 25 tiles onto the central one.
+        return t.reshape(-1, 5, M, 5, N).sum(dim=(1, 3))
+
+    return fold(gabor), fold(envelope)
+
+
+def morlet_fourier(shape: tuple[int, int], theta: torch.Tensor, xi: torch.Tensor,
+                   sigma: torch.Tensor, gamma: torch.Tensor) -> torch.Tensor:
+    """Real Fourier transforms of zero-mean Morlet wavelets.
+
+    ψ = (g_ξ − β g_0) / (2·3.1415·σ²/γ) with β = Σ g_ξ / Σ g_0, then ψ̂ = Re FFT2(ψ).
+
+    Args:
+        shape: (M, N) padded grid size.
+        theta, xi, sigma, gamma: (n,) real tensors (same dtype and device).
+
+    Returns:
+        (n, M, N) real tensor in the parameters' dtype; zero frequency at index [0, 0].
+    """
+    gabor, envelope = gabor_2d(shape, theta, xi, sigma, gamma)
+    beta = gabor.sum(dim=(-2, -1)) / envelope.sum(dim=(-2, -1))      # (n,) complex
+    morlet = gabor - beta[:, None, None] * envelope
+    morlet = morlet / (2 * _KYMATIO_PI * sigma ** 2 / gamma)[:, None, None]
+    return torch.fft.fft2(morlet).real
+
+
+def lowpass_fourier(shape: tuple[int, int], J: int, dtype: torch.dtype = torch.float64,
+                    device: torch.device | str | None = None) -> torch.Tensor:
+    """Real Fourier transform of the low-pass Gaussian φ (σ = 0.8·2^(J−1), γ = 1): (M, N)."""
+    zero = torch.zeros(1, dtype=dtype, device=device)
+    sigma = torch.full((1,), 0.8 * 2 ** (J - 1), dtype=dtype, device=device)
+    _, envelope = gabor_2d(shape, zero, zero, sigma, torch.ones_like(zero))
+    phi = envelope / (2 * _KYMATIO_PI * sigma[:, None, None] ** 2)
+    return torch.fft.fft2(phi).real[0]
+
+
+def tight_frame_parameters(J: int, L: int) -> dict[str, torch.Tensor]:
+    """kymatio's Morlet bank: σ = 0.8·2^j, ξ = (3π/4)/2^j, γ = 4/L, θ = (⌊L − L/2 − 1⌋ − ℓ)·π/L.
+
+    Returns ``{"theta", "xi", "sigma", "gamma"}``, each a (J·L,) float64 tensor indexed
+    i = j·L + ℓ. ⌊·⌋ truncates toward zero as kymatio's ``int()`` does (L = 1 gives θ = 0).
+    """
+    j = torch.arange(J, dtype=torch.float64).repeat_interleave(L)
+    ell = torch.arange(L, dtype=torch.float64).repeat(J)
+    return {
+        "theta": (tight_frame_first_angle(L) - ell) * math.pi / L,
+        "xi": 0.75 * math.pi / 2 ** j,
+        "sigma": 0.8 * 2 ** j,
+        "gamma": torch.full((J * L,), 4.0 / L, dtype=torch.float64),
+    }
+
+
+def tight_frame_first_angle(L: int) -> int:
+    """The integer k such that the tight-frame wavelet ℓ has θ = (k − ℓ)·π/L."""
+    return int(L - L / 2 - 1)
+
+
+def random_parameters(n: int, seed: int) -> dict[str, torch.Tensor]:
+    """Random Morlet parameters (SPEC §2), reproducible from ``seed`` alone.
+
+    θ ~ U(0, 2π), γ ~ U(0.5, 1.5), ξ ~ U(0.5, 1), σ = ln(U(e, e⁵)); each (n,) float64,
+    drawn in that order from a private ``torch.Generator`` (the global RNG is untouched).
+    """
+    generator = torch.Generator().manual_seed(int(seed))
+
+    def uniform(low: float, high: float) -> torch.Tensor:
+        return low + (high - low) * torch.rand(n, generator=generator, dtype=torch.float64)
+
+    theta = uniform(0.0, 2 * math.pi)
+    gamma = uniform(0.5, 1.5)
+    xi = uniform(0.5, 1.0)
+    sigma = torch.log(uniform(math.e, math.e ** 5))
+    return {"theta": theta, "xi": xi, "sigma": sigma, "gamma": gamma}

@@ -1,0 +1,158 @@
+"""One MLflow run driven through ``MlflowClient`` (no global "active run" state).
+
+Default store ``sqlite:///mlruns/store.db``. For a sqlite store whose experiment does not exist
+yet, the experiment is created with its artifacts in ``<folder of the .db>/artifacts`` (so a run's
+files sit beside the database instead of in MLflow's cwd-relative default).
+
+A run ends exactly once, as FINISHED, FAILED or KILLED (:meth:`MlflowRun.end`); used as a context
+manager it ends FAILED on an exception and KILLED on KeyboardInterrupt, so it never stays RUNNING.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from parametricSN.errors import UserError
+
+MAX_PARAM_LENGTH = 6000  # MLflow's limit on one param value
+_PARAMS_PER_BATCH = 100
+_FLUSH_SECONDS = 2.0
+_FLUSH_COUNT = 900
+
+
+def sqlite_path(tracking_uri: str) -> Path | None:
+    """The database file of a ``sqlite:///…`` URI (relative to the cwd unless absolute), else None."""
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix) or tracking_uri.endswith(":memory:"):
+        return None
+    return Path(tracking_uri[len(prefix):].split("?", 1)[0])
+
+
+def default_artifact_location(tracking_uri: str) -> str | None:
+    """``file://<db folder>/artifacts`` for a sqlite store; None (MLflow's default) otherwise."""
+    db = sqlite_path(tracking_uri)
+    return None if db is None else (db.resolve().parent / "artifacts").as_uri()
+
+
+def _client(tracking_uri: str):
+    from mlflow.tracking import MlflowClient
+
+    db = sqlite_path(tracking_uri)
+    if db is not None:
+        db.resolve().parent.mkdir(parents=True, exist_ok=True)
+    return MlflowClient(tracking_uri=tracking_uri)
+
+
+def ensure_experiment(client, name: str, tracking_uri: str) -> str:
+    """The id of experiment ``name``, created (artifacts beside a sqlite db) if missing."""
+    from mlflow.exceptions import MlflowException
+
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        try:
+            return client.create_experiment(name, artifact_location=default_artifact_location(tracking_uri))
+        except MlflowException:  # created meanwhile by a parallel run
+            experiment = client.get_experiment_by_name(name)
+            if experiment is None:
+                raise
+    if experiment.lifecycle_stage != "active":
+        raise UserError(
+            f"mlflow.experiment_name {name!r} is a deleted experiment in {tracking_uri}; restore it "
+            f"(mlflow experiments restore --experiment-id {experiment.experiment_id}) or choose another name"
+        )
+    return experiment.experiment_id
+
+
+def _param_value(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= MAX_PARAM_LENGTH else text[: MAX_PARAM_LENGTH - 3] + "..."
+
+
+class MlflowRun:
+    """A started MLflow run. Create with :meth:`start`; log; then :meth:`end` (or use ``with``).
+
+    Metrics are buffered and written in batches (every ~2 s, and at :meth:`flush` / :meth:`end`).
+    """
+
+    def __init__(self, client, run_id: str, tracking_uri: str):
+        self.client, self.run_id, self.tracking_uri = client, run_id, tracking_uri
+        self.status: str = "RUNNING"
+        self._pending: list = []
+        self._last_flush = time.monotonic()
+
+    @classmethod
+    def start(cls, tracking_uri: str, experiment_name: str, run_name: str | None = None,
+              tags: Mapping[str, Any] | None = None) -> "MlflowRun":
+        """Create (and start) a run in ``experiment_name`` of the store at ``tracking_uri``."""
+        client = _client(tracking_uri)
+        experiment_id = ensure_experiment(client, experiment_name, tracking_uri)
+        run = client.create_run(experiment_id, run_name=run_name,
+                                tags={k: str(v) for k, v in (tags or {}).items()})
+        return cls(client, run.info.run_id, tracking_uri)
+
+    # ------------------------------------------------------------------ logging
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(str(k), _param_value(v)) for k, v in params.items()]
+        for first in range(0, len(items), _PARAMS_PER_BATCH):
+            self.client.log_batch(self.run_id, params=items[first:first + _PARAMS_PER_BATCH])
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        for key, value in tags.items():
+            self.client.set_tag(self.run_id, str(key), str(value))
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
+        """Queue ``metrics`` at ``step`` (epoch); written within ~2 s or at flush/end."""
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        self._pending += [Metric(str(k), float(v), now, int(step)) for k, v in metrics.items()]
+        if len(self._pending) >= _FLUSH_COUNT or time.monotonic() - self._last_flush > _FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:_FLUSH_COUNT], self._pending[_FLUSH_COUNT:]
+            self.client.log_batch(self.run_id, metrics=batch)
+        self._last_flush = time.monotonic()
+
+    def log_artifact(self, local_path: str | Path, artifact_path: str | None = None) -> None:
+        self.client.log_artifact(self.run_id, str(local_path), artifact_path)
+
+    def log_artifacts(self, local_dir: str | Path, artifact_path: str | None = None) -> None:
+        self.client.log_artifacts(self.run_id, str(local_dir), artifact_path)
+
+    def log_figure(self, fig, artifact_file: str) -> None:
+        """Save a matplotlib Figure as PNG under ``artifact_file`` (e.g. 'figures/loss.png'), close it."""
+        from parametricSN.tracking.figures import save_figure
+
+        folder, _, name = artifact_file.rpartition("/")
+        with tempfile.TemporaryDirectory() as tmp:
+            self.log_artifact(save_figure(fig, Path(tmp) / name), folder or None)
+
+    # ------------------------------------------------------------------ ending
+    def end(self, status: str = "FINISHED") -> None:
+        """Flush metrics and mark the run FINISHED / FAILED / KILLED (only the first call counts)."""
+        if self.status != "RUNNING":
+            return
+        try:
+            self.flush()
+        finally:
+            self.client.set_terminated(self.run_id, status)
+            self.status = status
+
+    def __enter__(self) -> "MlflowRun":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self.end("FINISHED")
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.end("KILLED")
+        else:
+            self.end("FAILED")
+        return False

@@ -1,0 +1,92 @@
+"""In-memory records of a training run: per-epoch metric history and the filter trajectory.
+
+``History``: metric name → [(epoch, value), …], the form ``figures.plot_learning_curves`` takes.
+
+``TrajectoryRecorder``: the learnable filter parameters (and optionally the filters themselves,
+for the progression GIF) after every epoch, thinned to at most ``max_frames`` evenly spaced
+epochs that always include the initial bank (epoch 0, step 0) and the final one. Which epochs
+are kept is decided up front from the number of epochs, so memory stays bounded however long the
+run is. Saved as ``trajectory.npz``: one array (T, …) per filter-parameter name, plus ``steps``
+(T,) optimizer steps and ``epochs`` (T,).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import torch
+
+
+class History(defaultdict):
+    """metric name → list of (epoch, value) pairs, in the order they were added."""
+
+    def __init__(self):
+        super().__init__(list)
+
+    def add(self, epoch: int, metrics: Mapping[str, float]) -> None:
+        for name, value in metrics.items():
+            self[name].append((int(epoch), float(value)))
+
+    def last(self, name: str, default: float = float("nan")) -> float:
+        """The most recent value of ``name`` (``default`` if never added)."""
+        return self[name][-1][1] if self.get(name) else default
+
+
+def frame_epochs(epochs: int, max_frames: int = 200) -> set[int]:
+    """Epochs (0 = before training … ``epochs``) at which to record; at most max(2, max_frames),
+    evenly spaced, always 0 and ``epochs``."""
+    count = min(epochs + 1, max(2, max_frames))
+    return {int(round(e)) for e in np.linspace(0, epochs, count)}
+
+
+class TrajectoryRecorder:
+    """Records ``scattering.filter_parameters()`` (and optionally ``wavelet_filters()``).
+
+    Args:
+        scattering: a ParametricScattering2D (learnable, else there is nothing to record).
+        epochs: number of training epochs of the run.
+        max_frames: most frames kept (first and last always).
+        parameters: record the filter parameters (name → (T, *shape) arrays).
+        filters: also keep the (J·L, Hp, Wp) Fourier filters per frame (for the GIF).
+    """
+
+    def __init__(self, scattering, epochs: int, max_frames: int = 200, parameters: bool = True,
+                 filters: bool = False):
+        self.scattering = scattering
+        self.keep = frame_epochs(epochs, max_frames)
+        self.record_parameters = parameters
+        self.record_filters = filters
+        self.epochs: list[int] = []
+        self.steps: list[int] = []
+        self.values: dict[str, list[np.ndarray]] = defaultdict(list)
+        self.filter_frames: list[torch.Tensor] = []
+
+    def record(self, epoch: int, step: int) -> bool:
+        """Record the current bank if ``epoch`` is one of the kept epochs; True if recorded."""
+        if epoch not in self.keep or (self.epochs and self.epochs[-1] == epoch):
+            return False
+        self.epochs.append(int(epoch))
+        self.steps.append(int(step))
+        if self.record_parameters:
+            for name, p in self.scattering.filter_parameters().items():
+                self.values[name].append(p.detach().cpu().numpy().copy())
+        if self.record_filters:
+            self.filter_frames.append(self.scattering.wavelet_filters().detach().cpu())
+        return True
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """name → (T, …) float arrays, plus ``steps`` and ``epochs`` (T,) int64."""
+        out = {name: np.stack(frames) for name, frames in self.values.items()}
+        out["steps"] = np.asarray(self.steps, dtype=np.int64)
+        out["epochs"] = np.asarray(self.epochs, dtype=np.int64)
+        return out
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`arrays` as a compressed ``.npz``; returns the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, **self.arrays())
+        return path
