@@ -93,8 +93,11 @@ def _count(params) -> int:
     return sum(p.numel() for p in params)
 
 
-def run_training(cfg: Mapping[str, Any], *, progress: bool = True) -> TrainResult:
+def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool = True) -> TrainResult:
     """Train the model ``cfg`` describes and track it as one MLflow run (contracts §5).
+
+    ``progress``: show the tqdm bar (stderr). ``figures``: draw the PNG figures and GIFs (False
+    saves seconds per run in sweeps and tests; trajectory.npz and the model are logged anyway).
 
     Raises UserError (before any MLflow run is created) for a bad config or a missing dataset;
     re-raises KeyboardInterrupt (run KILLED) and any other exception (run FAILED). A NaN/inf
@@ -168,7 +171,7 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True) -> TrainResul
         end_metrics = {"duration_s": duration} if message else {"final_test_acc": final, "duration_s": duration}
         run.log_metrics(end_metrics, step=int(model_cfg["epoch"]))
         history.add(int(model_cfg["epoch"]), end_metrics)
-        _log_artifacts(run, history, before, scattering, recorder, log_distance)
+        _log_artifacts(run, history, before, scattering, recorder, log_distance, figures)
         if model_cfg["save"] and message is None:
             _log_model(run, model, cfg, data, final)
     except KeyboardInterrupt:
@@ -249,17 +252,20 @@ def _filter_snapshot(scattering) -> dict[str, torch.Tensor] | None:
             "lp": scattering.littlewood_paley().detach().cpu()}
 
 
-def _log_artifacts(run, history, before, scattering, recorder, log_distance) -> None:
-    """Figures (figures/, filters/), trajectory/trajectory.npz and videos/*.gif.
+def _log_artifacts(run, history, before, scattering, recorder, log_distance, draw: bool = True) -> None:
+    """Figures (figures/, filters/), trajectory/trajectory.npz and videos/*.gif (figures only if ``draw``).
 
     A figure that fails to draw is reported as a warning (and the run tag ``figure_errors``)
     instead of failing a run whose metrics are already logged.
     """
-    from parametricSN.tracking import figures
+    if draw:
+        from parametricSN.tracking import figures
 
     errors: list[str] = []
 
     def attempt(name: str, make) -> None:
+        if not draw and not name.startswith("trajectory/"):
+            return
         try:
             make()
         except Exception as error:  # noqa: BLE001 — reported, not fatal

@@ -71,16 +71,19 @@ def deformation_curve(represent: Representation, images: torch.Tensor, deformati
     """Mean over the N images (N, C, H, W) in [0, 1] of the relative distance at each strength → (S,).
 
     Several strengths share a forward pass (about ``represent.batch_size`` images per pass): the
-    layer's per-call cost dominates for a single small image.
+    layer's per-call cost dominates for a single small image. When the first strength is 0 its
+    images are the reference, so that distance is exactly 0 whatever the batching.
     """
-    reference = represent(images)                                        # (N, D)
     n = images.shape[0]
     group = max(1, represent.batch_size // n)
+    reference = None if strengths[0] == 0 else represent(images)         # (N, D)
     means = []
     for start in range(0, len(strengths), group):
         chunk = strengths[start:start + group]
         deformed = torch.cat([deformation(images, s) for s in chunk])    # (k·N, C, H, W)
         features = represent(deformed).view(len(chunk), n, -1)           # (k, N, D)
+        if reference is None:
+            reference = features[0]
         ratios = (features - reference).norm(dim=2) / reference.norm(dim=1)
         means.extend(ratios.mean(dim=1).tolist())
     return np.array(means)
@@ -192,37 +195,18 @@ def _unique_labels(models: Sequence[LoadedModel]) -> dict[str, str]:
     return labels
 
 
-def _log_to_mlflow(tracking_uri: str, experiment: str, out: Path, files: Sequence[Path],
+def _log_to_mlflow(tracking_uri: str, experiment: str, files: Sequence[Path],
                    params: Mapping[str, object]) -> str:
-    """Create a run in ``experiment`` holding ``params`` and ``files``; returns its run id."""
-    from mlflow import MlflowClient
+    """Create a run in ``experiment`` holding ``params`` and ``files`` (PNGs under figures/);
+    returns its run id. The experiment is created like training's (artifacts beside a sqlite db)."""
+    from parametricSN.tracking.mlflow_run import MlflowRun
 
-    if tracking_uri.startswith("sqlite:///"):
-        Path(tracking_uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    client = MlflowClient(tracking_uri=tracking_uri)
-    found = client.get_experiment_by_name(experiment)
-    if found is not None:
-        experiment_id = found.experiment_id
-    else:
-        location = None
-        if tracking_uri.startswith("sqlite:///"):  # artifacts beside the store, not in the cwd
-            db = Path(tracking_uri[len("sqlite:///"):]).resolve()
-            location = (db.parent / "artifacts").as_uri()
-        experiment_id = client.create_experiment(experiment, artifact_location=location)
-    run = client.create_run(experiment_id, run_name="deformation",
-                            tags={"analysis": "deformation"})
-    run_id = run.info.run_id
-    try:
-        for key, value in params.items():
-            client.log_param(run_id, key, str(value)[:6000])
+    with MlflowRun.start(tracking_uri, experiment, run_name="deformation",
+                         tags={"analysis": "deformation"}) as run:
+        run.log_params(params)
         for path in files:
-            subfolder = "figures" if path.suffix == ".png" else None
-            client.log_artifact(run_id, str(path), subfolder)
-    except Exception:
-        client.set_terminated(run_id, "FAILED")
-        raise
-    client.set_terminated(run_id, "FINISHED")
-    return run_id
+            run.log_artifact(path, "figures" if path.suffix == ".png" else None)
+    return run.run_id
 
 
 # --- command line --------------------------------------------------------------------------------
@@ -263,7 +247,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     tracking_uri = args.tracking_uri or default_tracking_uri()
 
     models = []
-    for spec in args.models:
+    for spec in dict.fromkeys(args.models):  # a model named twice is evaluated once
         loaded = resolve_model(spec, tracking_uri)
         if getattr(loaded.model, "scattering", None) is None:
             print(f"skipping {spec}: it has no scattering layer (scattering.architecture: identity), "
@@ -273,7 +257,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not models:
         raise UserError("none of the given models has a scattering layer; deform needs scattering models")
 
-    _, test_images = _test_images(models[0], args.data_root)
+    bundle, test_images = _test_images(models[0], args.data_root)
     _check_compatible(models, tuple(test_images.shape[1:]))
     if test_images.shape[0] < args.images + 1:
         raise UserError(f"the test set has {test_images.shape[0]} images; --images {args.images} "
@@ -286,8 +270,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     labels = _unique_labels(models)
     results = {}
     for loaded in models:
-        represent = Representation(loaded.model.scattering, loaded.info["mean"], loaded.info["std"],
-                                   device, args.batch_size)
+        # the normalisation the model was trained with (its saved info), else the dataset's
+        mean, std = loaded.info.get("mean", bundle.mean), loaded.info.get("std", bundle.std)
+        represent = Representation(loaded.model.scattering, mean, std, device, args.batch_size)
         print(f"evaluating {labels[loaded.spec]} ...", file=sys.stderr)
         results[loaded.spec] = evaluate_model(represent, images, others, deformations)
 
@@ -301,7 +286,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                   "images": args.images, "baseline_images": int(others.shape[0]),
                   "deformations": ",".join(d.name for d in deformations),
                   "dataset": models[0].cfg.get("dataset", {}).get("name")}
-        run_id = _log_to_mlflow(tracking_uri, args.experiment, out, files, params)
+        run_id = _log_to_mlflow(tracking_uri, args.experiment, files, params)
         print(f"logged MLflow run {run_id} in experiment {args.experiment!r} ({tracking_uri})")
     return 0
 

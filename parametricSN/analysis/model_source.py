@@ -12,6 +12,7 @@ the model and, if asked, the run's ``trajectory/trajectory.npz`` are in memory.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -82,11 +83,12 @@ def load_trajectory(path) -> dict:
 
 def _check_store(tracking_uri: str) -> None:
     """A missing sqlite file would be silently created by MLflow: refuse it instead."""
-    if tracking_uri.startswith("sqlite:///"):
-        db = Path(tracking_uri[len("sqlite:///"):])
-        if not db.is_file():
-            raise UserError(f"MLflow store {tracking_uri!r} does not exist; pass --tracking-uri with the "
-                            f"store the run was logged to")
+    from parametricSN.tracking.mlflow_run import sqlite_path
+
+    db = sqlite_path(tracking_uri)
+    if db is not None and not db.is_file():
+        raise UserError(f"MLflow store {tracking_uri!r} does not exist; pass --tracking-uri with the "
+                        f"store the run was logged to")
 
 
 def _model_folder(path: Path) -> Path:
@@ -104,6 +106,21 @@ def _folder_trajectory(folder: Path) -> Optional[dict]:
         if candidate.is_file():
             return load_trajectory(candidate)
     return None
+
+
+@contextlib.contextmanager
+def _quiet_downloads():
+    """No MLflow download progress bars on stderr while resolving (restored afterwards)."""
+    name = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    previous = os.environ.get(name)
+    os.environ[name] = "false"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 def _parse_runs_uri(spec: str) -> tuple[str, str]:
@@ -130,7 +147,7 @@ def _from_run(spec: str, run_id: str, artifact_path: str, tracking_uri: str,
     if not client.list_artifacts(run_id, artifact_path):
         raise UserError(f"run {run_id} has no artifact {artifact_path!r}; train with model.save=true "
                         f"to save the model")
-    with tempfile.TemporaryDirectory(prefix="psn-model-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="psn-model-") as tmp, _quiet_downloads():
         local = download_artifacts(run_id=run_id, artifact_path=artifact_path, dst_path=tmp,
                                    tracking_uri=tracking_uri)
         model, cfg, info = load(_model_folder(Path(local)))

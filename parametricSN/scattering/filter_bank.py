@@ -37,11 +37,12 @@ class FilterLevels:
 
     psi[r], r = 0..max(J−2, 0): the wavelets with j ≥ r at resolution r,
         ((J−r)·L, Hp/2^r, Wp/2^r); psi[0] is the whole bank at full resolution.
-    phi[r], r = 0..J−1: the low-pass filter at resolution r, (Hp/2^r, Wp/2^r).
+    lowpass[r], r = 0..J−1: (A, B), the low-pass step at resolution r as two matrices
+        (H', Hp/2^r) and (W', Wp/2^r) (``morlet.lowpass_matrix``): S = A U Bᵀ.
     """
 
     psi: list[torch.Tensor]
-    phi: list[torch.Tensor]
+    lowpass: list[tuple[torch.Tensor, torch.Tensor]]
 
 
 def wavelet_levels(psi: torch.Tensor, J: int, L: int) -> list[torch.Tensor]:

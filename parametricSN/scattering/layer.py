@@ -7,10 +7,10 @@ from torch import nn
 
 from parametricSN.errors import UserError
 from parametricSN.scattering import filter_bank as fb
-from parametricSN.scattering.morlet import (PARAMETER_NAMES, lowpass_fourier, morlet_fourier,
+from parametricSN.scattering.morlet import (PARAMETER_NAMES, lowpass_fourier, lowpass_matrix, morlet_fourier,
                                             random_parameters, tight_frame_parameters)
 from parametricSN.scattering.transform import (num_coefficients, output_shape, padded_shape,
-                                               reflect_indices, scattering2d)
+                                               reflect_indices, scattering2d, chunk_size)
 
 INITS = ("tight-frame", "random")
 PARAMETERIZATIONS = ("canonical", "equivariant", "pixelwise")
@@ -80,9 +80,11 @@ class ParametricScattering2D(nn.Module):
         else:
             self.bank = fb.PixelwiseBank(self.padded_shape, params, self.learnable)
 
-        phi = lowpass_fourier(self.padded_shape, J).float()
-        for r, level in enumerate(fb.lowpass_levels(phi, J)):
-            self.register_buffer(f"phi_{r}", level.contiguous(), persistent=False)
+        self.register_buffer("phi", lowpass_fourier(self.padded_shape, J).float(), persistent=False)
+        for r in range(J):
+            for axis, size in zip("rc", self.padded_shape):
+                self.register_buffer(f"lowpass_{axis}{r}", lowpass_matrix(size, J, r).float(),
+                                     persistent=False)
         self.register_buffer("pad_rows", reflect_indices(H, self.padded_shape[0]), persistent=False)
         self.register_buffer("pad_cols", reflect_indices(W, self.padded_shape[1]), persistent=False)
         if not self.learnable:
@@ -103,7 +105,7 @@ class ParametricScattering2D(nn.Module):
         """Build the fixed bank once (in float64) and keep its levels as non-persistent buffers."""
         with torch.no_grad():
             psi = self._build_wavelets(torch.float64)
-            ref = self.phi_0
+            ref = self.phi
             for r, level in enumerate(fb.wavelet_levels(psi, self.J, self.L)):
                 self.register_buffer(f"psi_{r}", level.to(ref).contiguous(), persistent=False)
 
@@ -115,12 +117,12 @@ class ParametricScattering2D(nn.Module):
 
     def filter_levels(self) -> fb.FilterLevels:
         """The filters the transform uses (rebuilt from the parameters when learnable)."""
-        phi = [getattr(self, f"phi_{r}") for r in range(self.J)]
+        low = [(getattr(self, f"lowpass_r{r}"), getattr(self, f"lowpass_c{r}")) for r in range(self.J)]
         if self.learnable:
             psi = fb.wavelet_levels(self.bank.fourier_filters(), self.J, self.L)
         else:
             psi = [getattr(self, f"psi_{r}") for r in range(max(self.J - 1, 1))]
-        return fb.FilterLevels(psi=psi, phi=phi)
+        return fb.FilterLevels(psi=psi, lowpass=low)
 
     def filter_parameters(self) -> dict[str, nn.Parameter]:
         """The learnable parameters by name ({} when fixed)."""
@@ -160,7 +162,7 @@ class ParametricScattering2D(nn.Module):
 
     def lowpass_filter(self) -> torch.Tensor:
         """(Hp, Wp) real Fourier low-pass filter φ̂ (detached)."""
-        return self.phi_0.detach().clone()
+        return self.phi.detach().clone()
 
     def littlewood_paley(self) -> torch.Tensor:
         """(Hp, Wp) Littlewood–Paley sum Σλ |ψ̂λ|² of the current bank (detached)."""
@@ -172,11 +174,12 @@ class ParametricScattering2D(nn.Module):
         self._check_input(x)
         B, C = x.shape[:2]
         levels = self.filter_levels()
-        if levels.phi[0].dtype != x.dtype:
-            raise UserError(f"input dtype {x.dtype} differs from the layer's {levels.phi[0].dtype}: "
+        if self.phi.dtype != x.dtype:
+            raise UserError(f"input dtype {x.dtype} differs from the layer's {self.phi.dtype}: "
                             f"call .to({x.dtype}) on the layer (or convert the input)")
+        chunk = chunk_size(self.J, self.L, self.padded_shape, x.device)
         s = scattering2d(x.reshape(B * C, *self.shape), levels, self.J, self.L, self.max_order,
-                         self.pad_rows, self.pad_cols)
+                         self.pad_rows, self.pad_cols, chunk)
         return s.reshape(B, C, self.K, *self.output_shape)
 
     def _check_input(self, x) -> None:

@@ -93,6 +93,29 @@ def lowpass_fourier(shape: tuple[int, int], J: int, dtype: torch.dtype = torch.f
     return torch.fft.fft2(phi).real[0]
 
 
+def lowpass_matrix(size: int, J: int, res: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """One axis of the low-pass step at resolution ``res`` as a matrix: (size/2^J − 2, size/2^res).
+
+    φ is an isotropic Gaussian, so its periodised filter is separable, φ̂ = ĝ ⊗ ĝ' (up to terms
+    below e⁻¹⁰⁰), and so is its crop at every resolution. "Multiply by φ̂ at resolution res,
+    subsample by k = 2^(J−res) in Fourier, inverse FFT, drop one border" is then the linear map
+    S = A U Bᵀ with A[i, u] = a[(k·(i+1) − u) mod m], a = IFFT(crop(ĝ)) the spatial filter at
+    that resolution (m = size/2^res). The 2·3.1415·σ² normalisation is split evenly between
+    the two axes, so ``lowpass_matrix(H, ...) @ U @ lowpass_matrix(W, ...).T`` is the step.
+    """
+    sigma = 0.8 * 2 ** (J - 1)
+    u = _tiled_grid(size, torch.float64, None)
+    g = torch.exp(-u ** 2 / (2 * sigma ** 2)).reshape(5, size).sum(dim=0)
+    g_hat = torch.fft.fft(g).real / math.sqrt(2 * _KYMATIO_PI * sigma ** 2)
+    m = size >> res
+    half = m // 2
+    cropped = torch.cat([g_hat[:half], g_hat[size - half:]]) if res > 0 else g_hat
+    a = torch.fft.ifft(cropped).real                          # (m,) spatial filter at res
+    k = 2 ** (J - res)
+    rows = torch.arange(1, m // k - 1) * k                    # kept output positions, unpadded
+    return a[(rows[:, None] - torch.arange(m)[None, :]) % m].to(dtype)
+
+
 def tight_frame_parameters(J: int, L: int) -> dict[str, torch.Tensor]:
     """kymatio's Morlet bank: σ = 0.8·2^j, ξ = (3π/4)/2^j, γ = 4/L, θ = (⌊L − L/2 − 1⌋ − ℓ)·π/L.
 

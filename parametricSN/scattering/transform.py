@@ -48,23 +48,63 @@ def subsample_fourier(x: torch.Tensor, k: int) -> torch.Tensor:
     return x.reshape(*x.shape[:-2], k, M // k, k, N // k).mean(dim=(-4, -2))
 
 
-def _lowpass(u_hat: torch.Tensor, phi: torch.Tensor, k: int) -> torch.Tensor:
-    """Low-pass, subsample by k, back to space, drop the border: real (..., m/k − 2, n/k − 2)."""
-    s = torch.fft.ifft2(subsample_fourier(u_hat * phi, k)).real
-    return s[..., 1:-1, 1:-1]
+def filter_and_subsample(u_hat: torch.Tensor, psi: torch.Tensor, k: int) -> torch.Tensor:
+    """sub_k(û · ψ̂) for every pair of input and filter, without the full-size product.
 
-
-def _modulus_of_band(u_hat: torch.Tensor, psi: torch.Tensor, k: int) -> torch.Tensor:
-    """|IFFT(sub_k(û · ψ̂))| for every pair of input and filter.
-
-    u_hat (..., A, m, n) complex, psi (P, m, n) real → (..., A, P, m/k, n/k) real.
+    u_hat (..., A, m, n) complex, psi (P, m, n) real → (..., A, P, m/k, n/k) complex.
+    The alias mean is accumulated block by block (k² products of the output's size), which
+    moves far less memory than forming the (..., A, P, m, n) product and reducing it.
     """
-    band = subsample_fourier(u_hat.unsqueeze(-3) * psi, k)
-    return torch.fft.ifft2(band).abs()
+    u_hat = u_hat.unsqueeze(-3)
+    if k == 1:
+        return u_hat * psi
+    M, N = psi.shape[-2:]
+    m, n = M // k, N // k
+    psi = psi * (1.0 / (k * k))
+    out = None
+    for a in range(k):
+        for b in range(k):
+            u_block = u_hat[..., a * m:(a + 1) * m, b * n:(b + 1) * n]
+            psi_block = psi[..., a * m:(a + 1) * m, b * n:(b + 1) * n]
+            out = u_block * psi_block if out is None else torch.addcmul(out, u_block, psi_block)
+    return out
+
+
+class _Modulus(torch.autograd.Function):
+    """|z| of a complex tensor, with gradient 0 where z = 0 (torch's own abs is slower on CPU)."""
+
+    @staticmethod
+    def forward(ctx, z):
+        parts = torch.view_as_real(z)
+        out = torch.addcmul(parts[..., 0].square(), parts[..., 1], parts[..., 1]).sqrt_()
+        ctx.save_for_backward(z, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, out = ctx.saved_tensors
+        scale = torch.where(out > 0, grad / out, torch.zeros_like(out))
+        return z * scale
+
+
+def modulus(z: torch.Tensor) -> torch.Tensor:
+    """Complex modulus (..., ) complex → real, differentiable with a 0 subgradient at 0."""
+    return _Modulus.apply(z)
+
+
+def lowpass(u: torch.Tensor, matrices: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """Low-pass φ, subsample, drop the border: real (..., m, n) → (..., H', W'), S = A U Bᵀ."""
+    rows, cols = matrices
+    return rows @ (u @ cols.T)
+
+
+def _band_modulus(u_hat: torch.Tensor, psi: torch.Tensor, k: int) -> torch.Tensor:
+    """|IFFT(sub_k(û · ψ̂))|: u_hat (..., A, m, n), psi (P, m, n) → real (..., A, P, m/k, n/k)."""
+    return modulus(torch.fft.ifft2(filter_and_subsample(u_hat, psi, k)))
 
 
 def scattering2d(x: torch.Tensor, filters: FilterLevels, J: int, L: int, max_order: int,
-                 rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+                 rows: torch.Tensor, cols: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
     """Scattering coefficients of each image.
 
     Args:
@@ -72,39 +112,47 @@ def scattering2d(x: torch.Tensor, filters: FilterLevels, J: int, L: int, max_ord
         filters: the bank at every resolution (``FilterLevels``), same dtype/device as x.
         J, L, max_order: scale, orientations, order (1 or 2).
         rows, cols: (Hp,), (Wp,) reflect-padding source indices (``reflect_indices``).
+        chunk: images per pass (None: all at once). On CPU, passes whose intermediates stay in
+            cache are several times faster than one pass over a large batch.
 
     Returns:
         (N, K, H', W') real: [S0, S1 by (j1, θ1), S2 by (j1, θ1, j2, θ2)], kymatio's order.
     """
+    if chunk is not None and x.shape[0] > chunk:
+        return torch.cat([scattering2d(part, filters, J, L, max_order, rows, cols)
+                          for part in x.split(chunk)])
+    n = x.shape[0]
     padded = x[:, rows[:, None], cols[None, :]]                  # (N, Hp, Wp)
     x_hat = torch.fft.fft2(padded)
-    phi = filters.phi
-    out = [_lowpass(x_hat, phi[0], 2 ** J).unsqueeze(1)]         # S0: (N, 1, h, w)
-    order1_hat = []
+    low = filters.lowpass
+    order0 = lowpass(padded, low[0]).unsqueeze(1)                 # (N, 1, H', W')
+    order1, order2 = [], []
     for j1 in range(J):
-        u1 = _modulus_of_band(x_hat, filters.psi[0][j1 * L:(j1 + 1) * L], 2 ** j1)  # (N, L, ...)
+        u1 = _band_modulus(x_hat, filters.psi[0][j1 * L:(j1 + 1) * L], 2 ** j1)  # (N, L, m, n)
+        order1.append(lowpass(u1, low[j1]))
+        if max_order < 2 or j1 == J - 1:
+            continue
         u1_hat = torch.fft.fft2(u1)
-        out.append(_lowpass(u1_hat, phi[j1], 2 ** (J - j1)))
-        order1_hat.append(u1_hat)
-    if max_order == 2:
-        for j1 in range(J - 1):
-            psi = filters.psi[j1][L:]                             # wavelets j2 > j1 at res j1
-            for j2 in range(j1 + 1, J):
-                band = psi[(j2 - j1 - 1) * L:(j2 - j1) * L]
-                u2 = _modulus_of_band(order1_hat[j1], band, 2 ** (j2 - j1))  # (N, L, L, ...)
-                s2 = _lowpass(torch.fft.fft2(u2), phi[j2], 2 ** (J - j2))
-                out.append(s2)
-    # reorder order 2 so that for each j1 the θ1 index is outer and (j2, θ2) inner
-    return _concatenate(out, J, L, max_order)
+        psi = filters.psi[j1][L:]                                 # wavelets j2 > j1 at res j1
+        per_j2 = []
+        for j2 in range(j1 + 1, J):
+            band = psi[(j2 - j1 - 1) * L:(j2 - j1) * L]
+            u2 = _band_modulus(u1_hat, band, 2 ** (j2 - j1))     # (N, L θ1, L θ2, m', n')
+            per_j2.append(lowpass(u2, low[j2]))
+        # θ1 outer, then (j2, θ2): kymatio's order of the λ2 loop inside the λ1 loop
+        order2.append(torch.cat(per_j2, dim=2).reshape(n, -1, *order0.shape[-2:]))
+    return torch.cat([order0] + order1 + order2, dim=1)
 
 
-def _concatenate(parts: list[torch.Tensor], J: int, L: int, max_order: int) -> torch.Tensor:
-    n = parts[0].shape[0]
-    flat = [p.reshape(n, -1, *p.shape[-2:]) for p in parts[:1 + J]]
-    if max_order == 2:
-        i = 1 + J
-        for j1 in range(J - 1):
-            group = parts[i:i + J - 1 - j1]                       # each (N, L θ1, L θ2, h, w)
-            i += J - 1 - j1
-            flat.append(torch.cat(group, dim=2).reshape(n, -1, *group[0].shape[-2:]))
-    return torch.cat(flat, dim=1)
+def chunk_size(J: int, L: int, padded: tuple[int, int], device: torch.device,
+               budget_bytes: int = 4 << 20) -> int | None:
+    """Images per pass so that the largest complex intermediate stays near ``budget_bytes``.
+
+    The largest is the order-1 band at full resolution, (L, Hp, Wp), or the order-2 bands of
+    one j1 at resolution j1+1, (L, L, Hp/2^(j1+1), Wp/2^(j1+1)). None (no chunking) off CPU.
+    """
+    if device.type != "cpu":
+        return None
+    pixels = padded[0] * padded[1]
+    per_image = 8 * max(L * pixels, L * L * pixels // 4 if J > 1 else 0)
+    return max(1, budget_bytes // per_image)

@@ -27,6 +27,7 @@ from matplotlib.lines import Line2D
 
 __all__ = [
     "FILTER_KINDS",
+    "new_figure",
     "filter_images",
     "plot_learning_curves",
     "plot_filters",
@@ -59,7 +60,7 @@ _LEARNING_CURVE_LABELS = {
 }
 
 
-def _new_figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
     """A Figure of ``width`` × ``height`` inches with its own Agg canvas (no pyplot)."""
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
@@ -115,7 +116,7 @@ def plot_filters(filters: torch.Tensor, kind: str = "fourier", ncols: int = 8,
     images = filter_images(filters, kind)
     n = images.shape[0]
     nrows, ncols = _grid_shape(n, ncols)
-    fig = _new_figure(1.3 * ncols + 0.4, 1.3 * nrows + 0.6)
+    fig = new_figure(1.3 * ncols + 0.4, 1.3 * nrows + 0.6)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     limits = _panel_limits(images, kind)
     for i, ax in enumerate(axes):
@@ -140,7 +141,7 @@ def plot_littlewood_paley(lp: torch.Tensor, title: Optional[str] = None) -> Figu
     values = np.asarray(torch.as_tensor(lp).detach().cpu().to(torch.float64))
     if values.ndim != 2:
         raise ValueError(f"lp must have shape (Hp, Wp), got {values.shape}")
-    fig = _new_figure(5.0, 4.2)
+    fig = new_figure(5.0, 4.2)
     ax = fig.add_subplot()
     image = ax.imshow(np.fft.fftshift(values), cmap="viridis", origin="lower",
                       extent=(-math.pi, math.pi, -math.pi, math.pi), interpolation="nearest")
@@ -159,7 +160,7 @@ def plot_learning_curves(history: Mapping[str, Sequence[tuple[int, float]]]) -> 
     values are sequences of (epoch, value) pairs, accuracy in percent. Test curves, usually sparse
     (every step_test epochs), are drawn with markers.
     """
-    fig = _new_figure(10.0, 4.0)
+    fig = new_figure(10.0, 4.0)
     loss_ax, acc_ax = fig.subplots(1, 2)
     for key, label in _LEARNING_CURVE_LABELS.items():
         points = list(history.get(key, ()))
@@ -197,14 +198,14 @@ def plot_parameter_trajectories(trajectory: Mapping[str, np.ndarray], epochs: np
     epochs = np.asarray(epochs, dtype=float)
     names = _parameter_names(trajectory)
     if not names:
-        fig = _new_figure(5.0, 2.0)
+        fig = new_figure(5.0, 2.0)
         ax = fig.add_subplot()
         ax.set_axis_off()
         ax.text(0.5, 0.5, "no per-wavelet filter parameters recorded", ha="center", va="center")
         return fig
     ncols = min(2, len(names))
     nrows = math.ceil(len(names) / ncols)
-    fig = _new_figure(5.5 * ncols + 1.0, 3.4 * nrows)
+    fig = new_figure(5.5 * ncols + 1.0, 3.4 * nrows)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     cmap = colormaps["viridis"]
     largest = 1
@@ -242,7 +243,7 @@ def plot_parameter_distance(epochs: Sequence[int], distances: Mapping[str, Seque
     to the initial bank, "param_distance_tight_frame": distance to the tight-frame bank after
     optimal matching} (``parametricSN.scattering.distance.bank_distance``).
     """
-    fig = _new_figure(6.0, 4.0)
+    fig = new_figure(6.0, 4.0)
     ax = fig.add_subplot()
     epochs = np.asarray(epochs, dtype=float)
     for name, values in distances.items():
@@ -368,7 +369,7 @@ def plot_deformation(name: str, strengths: Sequence[float], distances: Mapping[s
     curves.
     """
     with_images = before is not None and after is not None
-    fig = _new_figure(10.0 if with_images else 7.0, 5.0)
+    fig = new_figure(10.0 if with_images else 7.0, 5.0)
     if with_images:
         grid = fig.add_gridspec(2, 2, width_ratios=(1, 2.6))
         _show_image(fig.add_subplot(grid[0, 0]), before, "x")
@@ -399,7 +400,7 @@ def plot_deformation(name: str, strengths: Sequence[float], distances: Mapping[s
 
 def plot_image_pair(before, after, titles: Sequence[str] = ("x", "x deformed")) -> Figure:
     """Two images side by side: before (C, H, W) and after (C, H, W), floats in [0, 1]."""
-    fig = _new_figure(6.0, 3.3)
+    fig = new_figure(6.0, 3.3)
     for ax, image, title in zip(fig.subplots(1, 2), (before, after), titles):
         _show_image(ax, image, title)
     return fig

@@ -1,0 +1,204 @@
+"""Speed and memory of ParametricScattering2D against kymatio's Scattering2D.
+
+    python benchmarks/scattering_speed.py [--threads 2] [--repeats 7] [--device cpu|cuda] [--no-memory]
+
+Timing: for each case, every variant is warmed up once, then the variants run one after the
+other ("interleaved"), ``--repeats`` times; the table reports medians of wall-clock time and
+ratios kymatio / ours, so slow-downs caused by other processes hit both sides alike.
+
+- fixed forward: ours with learnable=False vs kymatio's forward (no gradient anywhere);
+- learnable step: ours forward + backward with gradients to the filter parameters (input
+  without gradient) vs kymatio's forward + backward with respect to the input;
+- filter rebuild share: building the learnable bank (all levels) forward + backward, as a share
+  of our learnable step.
+
+Peak memory (CPU): each variant runs alone in a fresh subprocess; we report the growth of
+``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (peak resident set) from just before the call
+to just after it, i.e. the extra peak memory the call needed. On CUDA,
+``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats``, minus the memory in use
+before the call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from parametricSN.scattering import ParametricScattering2D  # noqa: E402
+
+CASES = {
+    "cifar J=2": dict(batch=128, channels=3, size=32, J=2, L=8),
+    "J=4 128px": dict(batch=32, channels=1, size=128, J=4, L=8),
+}
+
+
+def kymatio_class():
+    """kymatio's torch 2D frontend, imported directly (``kymatio.torch`` needs SciPy < 1.17)."""
+    try:
+        from kymatio.scattering2d.frontend.torch_frontend import ScatteringTorch2D
+    except ImportError:
+        return None
+    return ScatteringTorch2D
+
+
+def make_variants(case: dict, device: str) -> dict:
+    """name → zero-argument callable doing one timed operation."""
+    torch.manual_seed(0)
+    shape = (case["size"], case["size"])
+    x = torch.randn(case["batch"], case["channels"], *shape, device=device)
+    x_grad = x.clone().requires_grad_(True)
+    fixed = ParametricScattering2D(case["J"], shape, L=case["L"], learnable=False).to(device)
+    learn = ParametricScattering2D(case["J"], shape, L=case["L"], learnable=True).to(device)
+    params = list(learn.filter_parameters().values())
+
+    def ours_fixed():
+        with torch.no_grad():
+            fixed(x)
+
+    def ours_learnable_step():
+        learn(x).sum().backward()
+        for p in params:
+            p.grad = None
+
+    def ours_filter_build():
+        levels = learn.filter_levels()
+        sum(level.sum() for level in levels.psi).backward()
+        for p in params:
+            p.grad = None
+
+    variants = {"ours fixed fwd": ours_fixed, "ours learnable fwd+bwd": ours_learnable_step,
+                "ours filter build fwd+bwd": ours_filter_build}
+    kym = kymatio_class()
+    if kym is not None:
+        reference = kym(J=case["J"], shape=shape, L=case["L"]).to(device)
+
+        def kymatio_fixed():
+            with torch.no_grad():
+                reference(x)
+
+        def kymatio_step():
+            reference(x_grad).sum().backward()
+            x_grad.grad = None
+
+        variants["kymatio fwd"] = kymatio_fixed
+        variants["kymatio fwd+bwd (input)"] = kymatio_step
+    return variants
+
+
+def synchronize(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def time_interleaved(variants: dict, repeats: int, device: str) -> dict[str, float]:
+    """Median seconds per variant; variants alternate within each repetition."""
+    for run in variants.values():
+        run()
+    times = {name: [] for name in variants}
+    for _ in range(repeats):
+        for name, run in variants.items():
+            synchronize(device)
+            start = time.perf_counter()
+            run()
+            synchronize(device)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def memory_probe(case_name: str, variant: str, device: str, threads: int) -> float:
+    """Extra peak memory (MiB) of one call of ``variant``, measured in this (fresh) process."""
+    torch.set_num_threads(threads)
+    run = make_variants(CASES[case_name], device)[variant]
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+        before = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        run()
+        torch.cuda.synchronize()
+        return (torch.cuda.max_memory_allocated() - before) / 2 ** 20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    run()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024  # KiB → MiB
+
+
+def measure_memory(case_name: str, variant: str, device: str, threads: int) -> float | None:
+    command = [sys.executable, __file__, "--probe", case_name, variant, "--device", device,
+               "--threads", str(threads)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        print(result.stderr, file=sys.stderr)
+        return None
+    return json.loads(result.stdout.strip().splitlines()[-1])["peak_mib"]
+
+
+def describe_machine(device: str, threads: int) -> str:
+    if device.startswith("cuda"):
+        return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {threads} torch threads, torch {torch.__version__}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--probe", nargs=2, metavar=("CASE", "VARIANT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.probe:
+        print(json.dumps({"peak_mib": memory_probe(*args.probe, args.device, args.threads)}))
+        return 0
+
+    torch.set_num_threads(args.threads)
+    print(f"# {time.strftime('%Y-%m-%d')}  {describe_machine(args.device, args.threads)}")
+    print(f"# python {' '.join(sys.argv)}   (medians of {args.repeats} interleaved repetitions)")
+    if kymatio_class() is None:
+        print("# kymatio is not installed: only our timings are shown")
+    for case_name in args.cases:
+        case = CASES[case_name]
+        variants = make_variants(case, args.device)
+        medians = time_interleaved(variants, args.repeats, args.device)
+        memory = {}
+        if not args.no_memory:
+            memory = {name: measure_memory(case_name, name, args.device, args.threads) for name in variants}
+        print(f"\n## {case_name}: {case['batch']}×{case['channels']}×{case['size']}×{case['size']}, "
+              f"J={case['J']}, L={case['L']}")
+        print("| variant | median time (s) | extra peak memory (MiB) |")
+        print("|---|---|---|")
+        for name, seconds in medians.items():
+            mib = memory.get(name)
+            print(f"| {name} | {seconds:.4f} | {'–' if mib is None else f'{mib:.0f}'} |")
+        step = medians["ours learnable fwd+bwd"]
+        print(f"\nfilter rebuild share of a learnable step: "
+              f"{medians['ours filter build fwd+bwd'] / step:.1%}")
+        if "kymatio fwd" in medians:
+            print(f"fixed forward speed-up (kymatio fwd / ours fixed fwd): "
+                  f"{medians['kymatio fwd'] / medians['ours fixed fwd']:.2f}×")
+            print(f"learnable step speed-up (kymatio fwd+bwd w.r.t. input / ours fwd+bwd w.r.t. filters): "
+                  f"{medians['kymatio fwd+bwd (input)'] / step:.2f}×")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

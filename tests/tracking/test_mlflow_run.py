@@ -1,0 +1,73 @@
+"""MlflowRun: experiment with artifacts beside the sqlite file, params/metrics/artifacts logged, and a
+run that always ends FINISHED / FAILED / KILLED (never RUNNING)."""
+
+from pathlib import Path
+
+import pytest
+
+from parametricSN.errors import UserError
+from parametricSN.tracking.mlflow_run import MAX_PARAM_LENGTH, MlflowRun, default_artifact_location, sqlite_path
+
+
+def test_sqlite_paths_and_artifact_location(tmp_path):
+    assert sqlite_path("sqlite:///mlruns/store.db") == Path("mlruns/store.db")
+    assert sqlite_path(f"sqlite:///{tmp_path}/s.db") == tmp_path / "s.db"
+    assert sqlite_path("http://localhost:5000") is None
+    assert default_artifact_location(f"sqlite:///{tmp_path}/s.db") == (tmp_path / "artifacts").as_uri()
+    assert default_artifact_location("file:///somewhere") is None
+
+
+def test_a_run_logs_and_finishes_with_artifacts_beside_the_store(store_uri, store_dir, client, tmp_path):
+    run = MlflowRun.start(store_uri, "lifecycle", run_name="r1", tags={"seed": 3})
+    assert client.get_run(run.run_id).info.status == "RUNNING"
+    run.log_params({"a.b": 1, "long": "x" * (MAX_PARAM_LENGTH + 10), "none": None})
+    run.log_metrics({"train_loss": 0.5, "lr_head": 0.1}, step=1)
+    run.log_metrics({"train_loss": 0.25}, step=2)
+    (tmp_path / "f.txt").write_text("hi")
+    run.log_artifact(tmp_path / "f.txt", "things")
+    run.end("FINISHED")
+    run.end("FAILED")  # only the first end counts
+
+    got = client.get_run(run.run_id)
+    assert got.info.status == "FINISHED" and got.info.run_name == "r1"
+    assert got.data.tags["seed"] == "3"
+    assert got.data.params["a.b"] == "1" and got.data.params["none"] == "None"
+    assert len(got.data.params["long"]) == MAX_PARAM_LENGTH
+    history = client.get_metric_history(run.run_id, "train_loss")
+    assert [(m.step, m.value) for m in sorted(history, key=lambda m: m.step)] == [(1, 0.5), (2, 0.25)]
+    assert (store_dir / "artifacts" / run.run_id / "artifacts" / "things" / "f.txt").read_text() == "hi"
+
+
+def test_context_manager_ends_failed_on_exception_and_killed_on_ctrl_c(store_uri, client):
+    with pytest.raises(RuntimeError):
+        with MlflowRun.start(store_uri, "lifecycle") as run:
+            raise RuntimeError("boom")
+    assert client.get_run(run.run_id).info.status == "FAILED"
+    with pytest.raises(KeyboardInterrupt):
+        with MlflowRun.start(store_uri, "lifecycle") as run:
+            raise KeyboardInterrupt
+    assert client.get_run(run.run_id).info.status == "KILLED"
+    with MlflowRun.start(store_uri, "lifecycle") as run:
+        pass
+    assert client.get_run(run.run_id).info.status == "FINISHED"
+
+
+def test_existing_experiment_is_reused_and_a_deleted_one_is_a_user_error(store_uri, client):
+    a = MlflowRun.start(store_uri, "reuse")
+    b = MlflowRun.start(store_uri, "reuse")
+    assert client.get_run(a.run_id).info.experiment_id == client.get_run(b.run_id).info.experiment_id
+    a.end(), b.end()
+    client.delete_experiment(client.get_experiment_by_name("reuse").experiment_id)
+    with pytest.raises(UserError, match="deleted experiment"):
+        MlflowRun.start(store_uri, "reuse")
+
+
+def test_a_figure_is_logged_as_png(store_uri, store_dir):
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    fig.add_subplot().plot([0, 1], [1, 0])
+    with MlflowRun.start(store_uri, "lifecycle") as run:
+        run.log_figure(fig, "figures/line.png")
+    png = store_dir / "artifacts" / run.run_id / "artifacts" / "figures" / "line.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
