@@ -250,13 +250,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         raise UserError(f"experiment {args.experiment!r} has no FINISHED run with {METRIC}; "
                         f"finish some runs first (or check --tracking-uri)")
     table = build_table(args.experiment, records)
-    markdown = to_markdown(table, args.compare_published)
+    compare = args.compare_published
+    if compare and not any(dataset in PUBLISHED for dataset in table.datasets):
+        print(f"note: no published numbers for {', '.join(table.datasets)}; nothing to compare",
+              file=sys.stderr)
+        compare = False
+    markdown = to_markdown(table, compare)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = _safe_name(args.experiment)
     title = (f"# {args.experiment}: final test accuracy (%), mean ± std over seeds (n runs)\n\n")
     (out / f"{stem}.md").write_text(title + markdown)
-    write_csv(table, out / f"{stem}.csv", args.compare_published)
+    write_csv(table, out / f"{stem}.csv", compare)
     print(markdown, end="")
     for warning in table.warnings:
         print(warning, file=sys.stderr)

@@ -199,6 +199,9 @@ class LocalExecutor:
         self.cores = cores or os.cpu_count() or 1
         self.n_gpus = n_gpus
 
+    def prepare(self) -> None:
+        """Nothing to check before the first run."""
+
     def _gpu_count(self) -> int:
         if self.n_gpus is not None:
             return self.n_gpus
@@ -267,11 +270,10 @@ class SubmititExecutor:
         self.mem_gb, self.wait, self.name = mem_gb, wait, name
         self.poll_s = poll_s if poll_s is not None else (30.0 if cluster == "slurm" else 0.5)
         self.submitted: List[Any] = []
+        self._built = None
 
-    def _executor(self):
-        import submitit
-
-        executor = submitit.AutoExecutor(folder=self.folder, cluster=self.cluster)
+    def parameters(self) -> Dict[str, Any]:
+        """The AutoExecutor parameters (``slurm_*`` and GPUs only for SLURM)."""
         params: Dict[str, Any] = {"timeout_min": self.timeout_min, "name": self.name,
                                   "cpus_per_task": self.cpus_per_run}
         if self.cluster == "slurm":
@@ -280,12 +282,29 @@ class SubmititExecutor:
                 params["slurm_partition"] = self.partition
             if self.mem_gb:
                 params["mem_gb"] = self.mem_gb
-        executor.update_parameters(**params)
+        return params
+
+    def _executor(self):
+        import submitit
+
+        from parametricSN.errors import UserError
+
+        try:
+            executor = submitit.AutoExecutor(folder=self.folder, cluster=self.cluster)
+        except RuntimeError as error:  # e.g. no srun on this machine
+            raise UserError(f"--executor {self.cluster}: {error} (use --executor local here)") from None
+        executor.update_parameters(**self.parameters())
         return executor
+
+    def prepare(self) -> None:
+        """Build the submitit executor now (fails fast, as UserError, where SLURM is missing)."""
+        if self._built is None:
+            self._built = self._executor()
 
     def run(self, jobs: Sequence[Job], on_done: OnDone = lambda outcome: None) -> List[Outcome]:
         _ensure_importable_in_children()
-        executor = self._executor()
+        self.prepare()
+        executor = self._built
         jobs = [job if job.threads else _with_threads(job, self.cpus_per_run) for job in jobs]
         if self.cluster == "debug":  # runs inside submit(); no batching
             handles = [executor.submit(execute, job) for job in jobs]

@@ -258,7 +258,7 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
     if args.dry_run:
         for index, cfg in enumerate(runs):
             say(f"[{index + 1:>{width}}/{total}] {describe(cfg)}  hash={config_hash(cfg)[:10]}")
-        say(f"dry run: {total} runs listed, nothing executed "
+        say(f"dry run: {_runs(total)} listed, nothing executed "
             f"(experiment {args.experiment_name!r}, tracking {runs[0]['mlflow']['tracking_uri'] if runs else '-'})")
         return 0
 
@@ -268,6 +268,8 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
         else:
             train_fn = run_training_quiet
 
+    executor = make_executor(args)
+    executor.prepare()
     jobs, skipped = [], 0
     groups: Dict[tuple, List[int]] = {}
     for index, cfg in enumerate(runs):
@@ -296,16 +298,19 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
         else:
             say(f"{head}: {outcome.error}")
 
-    executor = make_executor(args)
     outcomes = executor.run(jobs, on_done) if jobs else []
     if jobs and not outcomes:  # submitted without waiting
-        say(f"summary: {len(jobs)} submitted, {skipped} skipped ({total} runs); "
+        say(f"summary: {len(jobs)} submitted, {skipped} skipped ({_runs(total)}); "
             f"rerun this command later to resume what did not finish")
         return 0
     finished = sum(o.status == FINISHED for o in outcomes)
     failed = sum(o.status != FINISHED for o in outcomes)
-    say(f"summary: {finished} finished, {failed} failed, {skipped} skipped ({total} runs)")
+    say(f"summary: {finished} finished, {failed} failed, {skipped} skipped ({_runs(total)})")
     return 1 if failed else 0
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" if count == 1 else f"{count} runs"
 
 
 def main(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None,

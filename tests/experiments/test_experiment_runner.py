@@ -116,3 +116,26 @@ def test_submitit_local_executor_runs_fake_jobs(fake_env, store, tmp_path):
     assert any("FINISHED" in line and "seed=1" in line and "11.00%" in line for line in lines)
     assert lines[-1] == "summary: 1 finished, 1 failed, 0 skipped (2 runs)"
     assert list((tmp_path / "submitit").iterdir())  # submitit wrote its job folders there
+
+
+def test_slurm_options_become_submitit_parameters():
+    from parametricSN.experiments.executors import SubmititExecutor
+
+    slurm = SubmititExecutor(cluster="slurm", partition="gpu", timeout_min=90, gpus_per_run=2, cpus_per_run=6,
+                             mem_gb=32)
+    assert slurm.parameters() == {"timeout_min": 90, "name": "parametricSN", "cpus_per_task": 6,
+                                  "gpus_per_node": 2, "slurm_partition": "gpu", "mem_gb": 32}
+    assert "slurm_partition" not in SubmititExecutor(cluster="local", partition="gpu").parameters()
+
+
+def test_slurm_without_a_cluster_is_a_one_line_error(fake_env, store, capsys, tmp_path):
+    import shutil
+
+    if shutil.which("srun"):
+        pytest.skip("this machine has SLURM")
+    code = main(small_sweep(), ["--executor", "slurm", "--num-seeds", "1", "--tracking-uri", store,
+                                "--submitit-folder", str(tmp_path / "sub" / "%j")], train_fn=fakes.fake_train)
+    assert code == 2
+    assert "--executor slurm" in capsys.readouterr().err
+    assert executed(fake_env) == []
+    assert not (tmp_path / "store.db").exists()  # failed before touching MLflow

@@ -2,7 +2,7 @@
 import pytest
 
 from parametricSN.errors import UserError
-from parametricSN.experiments import KTH_SAMPLES, KTH_SEEDS, SCATTERING_VARIANTS, Sweep, variant_label
+from parametricSN.experiments import KTH_SAMPLES, KTH_SEEDS, Sweep, variant_label
 from parametricSN.experiments.executors import assign_device, threads_per_worker
 from parametricSN.experiments.runner import head_plugin, parse_override, parse_seeds
 

@@ -179,8 +179,10 @@ def test_cli_trains_and_prints_how_to_view_it(tiny_cfg, tmp_path, capsys):
 
     path = tmp_path / "tiny.yml"
     path.write_text(yaml.safe_dump(tiny_cfg(mlflow={"experiment_name": "cli"})))
-    assert main(["train", "--config", str(path), "model.epoch=1", "--no-progress"]) == 0
-    out = capsys.readouterr().out.strip().splitlines()
+    assert main(["train", "--config", str(path), "model.epoch=1"]) == 0
+    captured = capsys.readouterr()
+    assert "1/1" in captured.err  # the progress bar, on stderr
+    out = captured.out.strip().splitlines()
     store = tiny_cfg()["mlflow"]["tracking_uri"]
     assert "final test accuracy" in out[-1]
     assert out[-1].endswith(f"view it with: mlflow ui --backend-store-uri {store}")
@@ -195,3 +197,21 @@ def test_cli_bad_override_is_one_line_and_exit_code_2(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "scattering.J" in lines[0]
     assert not (tmp_path / "s.db").exists()
+
+
+def test_cli_returns_130_when_interrupted(monkeypatch, tmp_path, tiny_cfg):
+    def interrupted(cfg, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "run_training", interrupted)
+    path = tmp_path / "tiny.yml"
+    path.write_text(yaml.safe_dump(tiny_cfg()))
+    assert run_module.main(["--config", str(path)]) == 130
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_device_resolution():
+    assert run_module.resolve_device("auto") == torch.device("cpu")
+    assert run_module.resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(UserError, match="general.device"):
+        run_module.resolve_device("cuda:0")

@@ -2,9 +2,9 @@
 samples: the baseline row of paper Table 1, column all.
 
 The 10 published CIFAR seeds = 10 runs. 500 epochs, batch 1024, SGD (momentum 0.9, weight decay
-5e-4), OneCycle stepped per batch (div_factor 25) with peak 0.1, AutoAugment. The paper has no all-data WRN-only number; these settings mirror cnn_allsample (500 epochs, batch 1024, peak 0.1).
+5e-4), OneCycle stepped per batch (div_factor 25) with peak 0.1, AutoAugment. The paper has no all-data WRN-only number; these settings mirror cnn_alldata (500 epochs, batch 1024, peak 0.1).
 
-    python experiments/cifar/onlycnn/onlycnn_allsample_cifar10_experiment.py --dry-run
+    python experiments/cifar/onlycnn/onlycnn_alldata_cifar10_experiment.py --dry-run
     python -m parametricSN summarize --experiment cifar10 --compare-published
 """
 import importlib.util
