@@ -12,6 +12,8 @@ speed ratio. Record results in benchmarks/RESULTS-train.md.
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -58,7 +60,20 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def tensor_epochs_per_second(model, data, cfg, device, epochs: int) -> float:
+def timed(run, device, repeats: int) -> list[float]:
+    """Seconds of each of ``repeats`` calls of ``run`` (after one warm-up call)."""
+    run()
+    times = []
+    for _ in range(repeats):
+        sync(device)
+        start = time.perf_counter()
+        run()
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def tensor_epoch_seconds(model, data, cfg, device, epochs: int) -> list[float]:
     """The project's loop: data on the device, seeded permutation, batched augment."""
     images, targets = data.train_images.to(device), data.train_targets.to(device)
     opt = build_optimizer(model, cfg)
@@ -66,13 +81,7 @@ def tensor_epochs_per_second(model, data, cfg, device, epochs: int) -> float:
     g = torch.Generator().manual_seed(0)
     run = lambda: train_epoch(model, images, targets, prepare, cross_entropy_loss, opt, None,  # noqa: E731
                               batch_size=cfg["dataset"]["train_batch_size"], generator=g)
-    run()  # warm-up
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        run()
-    sync(device)
-    return epochs / (time.perf_counter() - start)
+    return timed(run, device, epochs)
 
 
 class PerSampleDataset(torch.utils.data.Dataset):
@@ -89,7 +98,7 @@ class PerSampleDataset(torch.utils.data.Dataset):
         return self.data.normalize(self.data.to_float(x))[0], self.data.train_targets[i]
 
 
-def dataloader_epochs_per_second(model, data, cfg, device, epochs: int, workers: int) -> float:
+def dataloader_epoch_seconds(model, data, cfg, device, epochs: int, workers: int) -> list[float]:
     """The DataLoader baseline: same model and optimizer, batches collated from a per-sample dataset."""
     loader = torch.utils.data.DataLoader(PerSampleDataset(data), batch_size=cfg["dataset"]["train_batch_size"],
                                          shuffle=True, num_workers=workers,
@@ -104,13 +113,7 @@ def dataloader_epochs_per_second(model, data, cfg, device, epochs: int, workers:
             cross_entropy_loss(model(x), y).backward()
             opt.step()
 
-    run()  # warm-up
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        run()
-    sync(device)
-    return epochs / (time.perf_counter() - start)
+    return timed(run, device, epochs)
 
 
 def evaluation_seconds(model, data, device, batch_size: int) -> float:
@@ -146,17 +149,32 @@ def main(argv=None) -> int:
     print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}), "
           f"torch threads {torch.get_num_threads()}, torch {torch.__version__}, augment {args.augment}")
 
-    eps = tensor_epochs_per_second(model, data, cfg, device, args.epochs)
-    print(f"LS+LL, 100 CIFAR-shaped samples, batch 128: {eps:.2f} epochs/s ({1000 / eps:.0f} ms/epoch), "
-          f"tensor loop")
+    print(f"load average before: {load()}  (other processes on the CPUs slow multi-threaded torch a lot)")
+
+    tensor = tensor_epoch_seconds(model, data, cfg, device, args.epochs)
+    print(f"LS+LL, 100 CIFAR-shaped samples, batch 128, tensor loop: {rate(tensor)}")
     if not args.skip_dataloader:
-        dl = dataloader_epochs_per_second(model, data, cfg, device, args.epochs, args.loader_workers)
-        print(f"same with a DataLoader (per-sample transform, {args.loader_workers} workers): {dl:.2f} epochs/s; "
-              f"tensor loop / DataLoader = {eps / dl:.2f}x")
+        loader = dataloader_epoch_seconds(model, data, cfg, device, args.epochs, args.loader_workers)
+        print(f"same with a DataLoader (per-sample transform, {args.loader_workers} workers): {rate(loader)}; "
+              f"tensor loop / DataLoader speed (medians) = {statistics.median(loader) / statistics.median(tensor):.2f}x")
     secs = evaluation_seconds(model, data, device, args.eval_batch)
     print(f"evaluate {args.eval_size} images of 32x32 (batch {args.eval_batch}): {secs:.2f} s "
           f"({args.eval_size / secs:.0f} images/s)")
+    print(f"load average after: {load()}")
     return 0
+
+
+def rate(seconds: list[float]) -> str:
+    """'median X epochs/s (best Y)' from per-epoch times."""
+    return (f"median {1 / statistics.median(seconds):.2f} epochs/s ({1000 * statistics.median(seconds):.0f} ms/epoch), "
+            f"best {1 / min(seconds):.2f} epochs/s over {len(seconds)} epochs")
+
+
+def load() -> str:
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "n/a"
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from parametricSN.errors import UserError
 from parametricSN.training import (
@@ -174,6 +174,8 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
         _log_artifacts(run, history, before, scattering, recorder, log_distance, figures)
         if model_cfg["save"] and message is None:
             _log_model(run, model, cfg, data, final)
+        if message is not None:
+            run.set_tags({"failure": message})
     except KeyboardInterrupt:
         run.end("KILLED")
         print(f"interrupted: MLflow run {run.run_id} ended as KILLED", file=sys.stderr)
@@ -183,7 +185,6 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
         raise
     metrics = {name: values[-1][1] for name, values in history.items() if values}
     if message is not None:
-        run.set_tags({"failure": message})
         run.end("FAILED")
         return TrainResult(run.run_id, "FAILED", math.nan, metrics, message, tracking_uri)
     run.end("FINISHED")
@@ -229,6 +230,7 @@ def _train(model, data, device, cfg, loss_fn, optimizer, schedule, run, history,
                                 generator=generator, epoch=epoch)
             schedule.after_epoch()
             step += stats.steps
+            _check_filters_finite(scattering, epoch)
             metrics = {"train_loss": stats.loss, "train_acc": stats.acc, **stats.lrs}
             if log_distance:
                 metrics.update(distances())
@@ -242,6 +244,17 @@ def _train(model, data, device, cfg, loss_fn, optimizer, schedule, run, history,
                 recorder.record(epoch, step)
             bar.set_postfix(loss=f"{stats.loss:.3f}", acc=f"{stats.acc:.1f}",
                             test_acc=f"{history.last('test_acc'):.1f}", refresh=False)
+
+
+def _check_filters_finite(scattering, epoch: int) -> None:
+    """NonFiniteLossError if a learnable filter parameter became NaN/inf (the loss may still be finite)."""
+    if scattering is None:
+        return
+    for name, p in scattering.filter_parameters().items():
+        if not bool(torch.isfinite(p).all()):
+            raise NonFiniteLossError(
+                f"filter parameter {name} became nan/inf at epoch {epoch}; lower the learning rates "
+                f"(scattering.lr_scattering, scattering.lr_orientation, optim.max_lr, optim.lr)")
 
 
 def _filter_snapshot(scattering) -> dict[str, torch.Tensor] | None:
@@ -359,8 +372,7 @@ def main(argv=None) -> int:
             signal.signal(signal.SIGTERM, previous)
     view = f"view it with: mlflow ui --backend-store-uri {result.tracking_uri}"
     if result.status != "FINISHED":
-        print(f"error: run {result.run_id} {result.status}: {result.message}", file=sys.stderr)
-        print(view, file=sys.stderr)
+        print(f"error: run {result.run_id} {result.status}: {result.message} -- {view}", file=sys.stderr)
         return 1
     print(f"run {result.run_id} finished: final test accuracy {result.final_test_acc:.2f}% -- {view}")
     return 0

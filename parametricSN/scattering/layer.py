@@ -40,6 +40,11 @@ def _check_arguments(J, shape, L, max_order, init, parameterization) -> tuple[in
     return H, W
 
 
+def _rebuild_fixed_filters(module: "ParametricScattering2D", incompatible_keys) -> None:
+    """After load_state_dict: the fixed filters are derived from the (possibly new) bank."""
+    module._store_fixed_filters()
+
+
 class ParametricScattering2D(nn.Module):
     """2D scattering transform (orders 0–2) over a Morlet bank that can be learned.
 
@@ -56,7 +61,7 @@ class ParametricScattering2D(nn.Module):
         seed: seed of the random initialisation (``None`` means 0); unused for tight-frame.
 
     ``forward``: x (B, C, H, W) float32/float64 → (B, C, K, H', W'), kymatio's coefficient
-    order [S0, S1 by (j1, θ1), S2 by (j1, θ1, j2, θ2)], H' = H'/2^J when 2^J divides H.
+    order [S0, S1 by (j1, θ1), S2 by (j1, θ1, j2, θ2)], H' = H/2^J when 2^J divides H.
     """
 
     def __init__(self, J: int, shape, L: int = 8, max_order: int = 2, learnable: bool = True,
@@ -89,7 +94,7 @@ class ParametricScattering2D(nn.Module):
         self.register_buffer("pad_cols", reflect_indices(W, self.padded_shape[1]), persistent=False)
         if not self.learnable:
             self._store_fixed_filters()
-            self.register_load_state_dict_post_hook(lambda module, _: module._store_fixed_filters())
+            self.register_load_state_dict_post_hook(_rebuild_fixed_filters)
 
     def _initial_parameters(self) -> dict[str, torch.Tensor]:
         if self.init == "tight-frame":
@@ -110,6 +115,7 @@ class ParametricScattering2D(nn.Module):
                 self.register_buffer(f"psi_{r}", level.to(ref).contiguous(), persistent=False)
 
     def _build_wavelets(self, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """(J·L, Hp, Wp) Fourier filters of the bank, computed in ``dtype`` when it is a Morlet bank."""
         if dtype is not None and self.parameterization != "pixelwise":
             p = {n: v.to(dtype) for n, v in self.bank.wavelet_parameters().items()}
             return morlet_fourier(self.padded_shape, *(p[n] for n in PARAMETER_NAMES))
@@ -174,9 +180,6 @@ class ParametricScattering2D(nn.Module):
         self._check_input(x)
         B, C = x.shape[:2]
         levels = self.filter_levels()
-        if self.phi.dtype != x.dtype:
-            raise UserError(f"input dtype {x.dtype} differs from the layer's {self.phi.dtype}: "
-                            f"call .to({x.dtype}) on the layer (or convert the input)")
         chunk = chunk_size(self.J, self.L, self.padded_shape, x.device)
         s = scattering2d(x.reshape(B * C, *self.shape), levels, self.J, self.L, self.max_order,
                          self.pad_rows, self.pad_cols, chunk)
@@ -192,6 +195,9 @@ class ParametricScattering2D(nn.Module):
                             f"{self.shape}: resize the input or build the layer with shape={tuple(x.shape[-2:])}")
         if x.dtype not in (torch.float32, torch.float64):
             raise UserError(f"input dtype {x.dtype} is not allowed: use torch.float32 or torch.float64")
+        if x.dtype != self.phi.dtype:
+            raise UserError(f"input dtype {x.dtype} differs from the layer's {self.phi.dtype}: "
+                            f"call .to({x.dtype}) on the layer (or convert the input)")
 
     def extra_repr(self) -> str:
         return (f"J={self.J}, shape={self.shape}, L={self.L}, max_order={self.max_order}, K={self.K}, "

@@ -26,10 +26,29 @@ _TILE_OFFSETS = (-2, -1, 0, 1, 2)
 PARAMETER_NAMES = ("theta", "xi", "sigma", "gamma")
 
 
-def _tiled_grid(size: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """Coordinates 0..size-1 repeated for the 5 tile offsets: (5·size,), tile-major."""
+# A tile whose nearest point lies further than this many (squared, halved) envelope widths
+# from the origin adds less than e^-50 of the peak: it is left out (kymatio always sums 5×5).
+_NEGLIGIBLE_EXPONENT = 50.0
+
+
+def _tile_offsets(size: int, width: float) -> list[int]:
+    """Tile offsets in −2..2 along one axis whose points can carry envelope above e^-50.
+
+    Tile e holds the coordinates e·size .. e·size + size − 1; its point nearest to the origin
+    is at distance 0 (e = 0), e·size (e > 0) or (|e| − 1)·size + 1 (e < 0).
+    """
+    offsets = []
+    for e in _TILE_OFFSETS:
+        nearest = 0 if e == 0 else (e * size if e > 0 else (-e - 1) * size + 1)
+        if nearest ** 2 < 2 * _NEGLIGIBLE_EXPONENT * width ** 2:
+            offsets.append(e)
+    return offsets
+
+
+def _tiled_grid(size: int, offsets, dtype: torch.dtype, device) -> torch.Tensor:
+    """Coordinates 0..size-1 shifted by each tile offset: (len(offsets)·size,), tile-major."""
     base = torch.arange(size, dtype=dtype, device=device)
-    return torch.cat([base + k * size for k in _TILE_OFFSETS])
+    return torch.cat([base + k * size for k in offsets])
 
 
 def gabor_2d(shape: tuple[int, int], theta: torch.Tensor, xi: torch.Tensor, sigma: torch.Tensor,
@@ -42,23 +61,32 @@ def gabor_2d(shape: tuple[int, int], theta: torch.Tensor, xi: torch.Tensor, sigm
 
     Returns:
         (gabor, envelope): complex (n, M, N) ``exp(-u·Au) exp(iξ u·e)`` and real (n, M, N)
-        ``exp(-u·Au)``, each summed over the 5×5 tiles, with e = (cos θ, sin θ) along the wave,
-        e⊥ = (−sin θ, cos θ) across it and u·Au = ((u·e)² + γ²(u·e⊥)²) / (2σ²).
+        ``exp(-u·Au)``, each summed over the neighbouring tiles, with e = (cos θ, sin θ) along
+        the wave, e⊥ = (−sin θ, cos θ) across it and u·Au = ((u·e)² + γ²(u·e⊥)²) / (2σ²).
+        Tiles the envelope cannot reach (below e^-50 of its peak) are skipped.
     """
     M, N = shape
-    u0 = _tiled_grid(M, theta.dtype, theta.device)           # (5M,) rows
-    u1 = _tiled_grid(N, theta.dtype, theta.device)           # (5N,) columns
-    cos, sin = torch.cos(theta)[:, None, None], torch.sin(theta)[:, None, None]
-    along = u0[:, None] * cos + u1[None, :] * sin              # u·e   (n, 5M, 5N)
-    across = -u0[:, None] * sin + u1[None, :] * cos            # u·e⊥  (n, 5M, 5N)
-    width = 2 * sigma[:, None, None] ** 2
-    envelope = torch.exp(-(along ** 2 + (gamma[:, None, None] * across) ** 2) / width)
-    phase = xi[:, None, None] * along
-    gabor = torch.complex(envelope * torch.cos(phase), envelope * torch.sin(phase))
+    with torch.no_grad():   # the widest envelope decides which tiles matter
+        width = (sigma.abs() * torch.clamp(1 / gamma.abs(), min=1)).max().item() if sigma.numel() else 0.0
+    rows_off = _tile_offsets(M, width) if math.isfinite(width) else list(_TILE_OFFSETS)
+    cols_off = _tile_offsets(N, width) if math.isfinite(width) else list(_TILE_OFFSETS)
+    u0 = _tiled_grid(M, rows_off, theta.dtype, theta.device)[:, None]      # (R, 1) rows
+    u1 = _tiled_grid(N, cols_off, theta.dtype, theta.device)[None, :]      # (1, C) columns
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    # u·Au = a·u0² + 2b·u0·u1 + c·u1², from e = (cos, sin) and e⊥ = (−sin, cos)
+    g2, w = gamma ** 2, 2 * sigma ** 2
+    a = ((cos ** 2 + g2 * sin ** 2) / w)[:, None, None]
+    b = (2 * cos * sin * (1 - g2) / w)[:, None, None]
+    c = ((sin ** 2 + g2 * cos ** 2) / w)[:, None, None]
+    envelope = torch.exp(-(a * u0 ** 2 + c * u1 ** 2 + b * (u0 * u1)))     # (n, R, C)
+    # exp(iξ u·e) = exp(iξ cos θ u0) · exp(iξ sin θ u1): the phase is separable
+    phase0 = torch.polar(torch.ones_like(u0), (xi * cos)[:, None, None] * u0)
+    phase1 = torch.polar(torch.ones_like(u1), (xi * sin)[:, None, None] * u1)
+    gabor = envelope * (phase0 * phase1)
 
     def fold(t: torch.Tensor) -> torch.Tensor:
-        # (n, 5M, 5N) -> (n, M, N): add the 25 tiles onto the central one.
-        return t.reshape(-1, 5, M, 5, N).sum(dim=(1, 3))
+        # (n, R, C) -> (n, M, N): add the tiles onto the central one.
+        return t.reshape(-1, len(rows_off), M, len(cols_off), N).sum(dim=(1, 3))
 
     return fold(gabor), fold(envelope)
 
@@ -104,8 +132,8 @@ def lowpass_matrix(size: int, J: int, res: int, dtype: torch.dtype = torch.float
     the two axes, so ``lowpass_matrix(H, ...) @ U @ lowpass_matrix(W, ...).T`` is the step.
     """
     sigma = 0.8 * 2 ** (J - 1)
-    u = _tiled_grid(size, torch.float64, None)
-    g = torch.exp(-u ** 2 / (2 * sigma ** 2)).reshape(5, size).sum(dim=0)
+    u = _tiled_grid(size, _TILE_OFFSETS, torch.float64, None)
+    g = torch.exp(-u ** 2 / (2 * sigma ** 2)).reshape(len(_TILE_OFFSETS), size).sum(dim=0)
     g_hat = torch.fft.fft(g).real / math.sqrt(2 * _KYMATIO_PI * sigma ** 2)
     m = size >> res
     half = m // 2

@@ -58,53 +58,61 @@ def _blocks(t: torch.Tensor, k: int, dims: tuple[int, int]):
             yield rows.narrow(dims[1], b * n, n)
 
 
+def prepare_band(psi: torch.Tensor, k: int) -> torch.Tensor:
+    """Filters in the form ``filter_and_subsample`` uses: (P, M, N) → (P, M, N, 2).
+
+    ψ̂/k² (the alias mean's weight folded in) duplicated along a last axis of 2, so that it
+    multiplies the real view (re, im) of a complex spectrum with plain real arithmetic.
+    Differentiable; built once per forward and shared by all chunks.
+    """
+    return (psi * (1.0 / (k * k))).unsqueeze(-1).expand(*psi.shape, 2).contiguous()
+
+
 class _FilterSubsample(torch.autograd.Function):
     """sub_k(û · ψ̂) for every (input, filter) pair, accumulated alias block by alias block.
 
-    Works on the real view of û (re, im as a last axis of 2) and on a copy of ψ̂ duplicated
-    along that axis: real multiply-adds are several times faster than complex × real ones on
-    CPU, and the backward writes each block once instead of zero-filling full-size gradients.
+    Real multiply-adds on the (re, im) view are several times faster than complex × real
+    ones on CPU; the backward writes each gradient block once instead of zero-filling
+    full-size tensors per block as autograd through slicing would.
     """
 
     @staticmethod
-    def forward(ctx, u_hat, psi, k):
+    def forward(ctx, u_hat, band, k):
         u = torch.view_as_real(u_hat).unsqueeze(-4)                  # (..., A, 1, M, N, 2)
-        psi2 = (psi * (1.0 / (k * k))).unsqueeze(-1).expand(*psi.shape, 2).contiguous()
         out = None
-        for u_block, psi_block in zip(_blocks(u, k, (-3, -2)), _blocks(psi2, k, (-3, -2))):
-            out = u_block * psi_block if out is None else out.addcmul_(u_block, psi_block)
+        for u_block, band_block in zip(_blocks(u, k, (-3, -2)), _blocks(band, k, (-3, -2))):
+            out = u_block * band_block if out is None else out.addcmul_(u_block, band_block)
         ctx.k = k
-        ctx.save_for_backward(u_hat, psi2)
+        ctx.save_for_backward(u_hat, band)
         return torch.view_as_complex(out)                             # (..., A, P, m, n)
 
     @staticmethod
     def backward(ctx, grad):
-        u_hat, psi2 = ctx.saved_tensors
+        u_hat, band = ctx.saved_tensors
         k = ctx.k
         g = torch.view_as_real(grad.contiguous())                     # (..., A, P, m, n, 2)
-        grad_u = grad_psi = None
+        grad_u = grad_band = None
         if ctx.needs_input_grad[0]:
             grad_u = torch.empty_like(torch.view_as_real(u_hat))      # (..., A, M, N, 2)
-            for target, psi_block in zip(_blocks(grad_u, k, (-3, -2)), _blocks(psi2, k, (-3, -2))):
-                target.copy_((g * psi_block).sum(dim=-4))
+            for target, band_block in zip(_blocks(grad_u, k, (-3, -2)), _blocks(band, k, (-3, -2))):
+                target.copy_((g * band_block).sum(dim=-4))
             grad_u = torch.view_as_complex(grad_u)
         if ctx.needs_input_grad[1]:
             u = torch.view_as_real(u_hat).unsqueeze(-4)
-            lead = g.dim() - 4                                        # batch dims and A
-            grad_psi = torch.empty(psi2.shape[:-1], dtype=g.dtype, device=g.device)
-            for target, u_block in zip(_blocks(grad_psi, k, (-2, -1)), _blocks(u, k, (-3, -2))):
-                # leading dims first: a reduction that includes the size-2 last axis is slow
-                target.copy_((g * u_block).sum(dim=tuple(range(lead))).sum(dim=-1))
-            grad_psi = grad_psi * (1.0 / (k * k))
-        return grad_u, grad_psi, None
+            lead = tuple(range(g.dim() - 4))                          # batch dims and A
+            grad_band = torch.empty_like(band)                        # (P, M, N, 2)
+            for target, u_block in zip(_blocks(grad_band, k, (-3, -2)), _blocks(u, k, (-3, -2))):
+                target.copy_((g * u_block).sum(dim=lead))
+        return grad_u, grad_band, None
 
 
-def filter_and_subsample(u_hat: torch.Tensor, psi: torch.Tensor, k: int) -> torch.Tensor:
+def filter_and_subsample(u_hat: torch.Tensor, band: torch.Tensor, k: int) -> torch.Tensor:
     """sub_k(û · ψ̂) for every pair of input and filter, without the full-size product.
 
-    u_hat (..., A, M, N) complex, psi (P, M, N) real → (..., A, P, M/k, N/k) complex.
+    u_hat (..., A, M, N) complex, band (P, M, N, 2) from ``prepare_band(psi, k)``
+    → (..., A, P, M/k, N/k) complex.
     """
-    return _FilterSubsample.apply(u_hat.contiguous(), psi.contiguous(), k)
+    return _FilterSubsample.apply(u_hat.contiguous(), band, k)
 
 
 class _Modulus(torch.autograd.Function):
@@ -120,8 +128,8 @@ class _Modulus(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         z, out = ctx.saved_tensors
-        scale = torch.where(out > 0, grad / out, torch.zeros_like(out))
-        return z * scale
+        scale = (grad / out).masked_fill_(out == 0, 0)
+        return z * scale.to(z.dtype)          # an explicit cast: mixed complex × real is slow
 
 
 def modulus(z: torch.Tensor) -> torch.Tensor:
@@ -140,9 +148,21 @@ def lowpass(u: torch.Tensor, matrices: tuple[torch.Tensor, torch.Tensor]) -> tor
     return s.reshape(*batch, w, h).transpose(-1, -2)
 
 
-def _band_modulus(u_hat: torch.Tensor, psi: torch.Tensor, k: int) -> torch.Tensor:
-    """|IFFT(sub_k(û · ψ̂))|: u_hat (..., A, m, n), psi (P, m, n) → real (..., A, P, m/k, n/k)."""
-    return modulus(torch.fft.ifft2(filter_and_subsample(u_hat, psi, k)))
+def _band_modulus(u_hat: torch.Tensor, band: torch.Tensor, k: int) -> torch.Tensor:
+    """|IFFT(sub_k(û · ψ̂))|: u_hat (..., A, M, N), band (P, M, N, 2) → real (..., A, P, M/k, N/k)."""
+    return modulus(torch.fft.ifft2(filter_and_subsample(u_hat, band, k)))
+
+
+def prepare_bands(filters: FilterLevels, J: int, L: int, max_order: int) -> dict:
+    """{(j_in, j): band} for every filtering step: j_in = −1 is the image (order 1, wavelet
+    scale j at full resolution); j_in = j1 ≥ 0 is an order-1 output (order 2, j > j1)."""
+    bands = {(-1, j): prepare_band(filters.psi[0][j * L:(j + 1) * L], 2 ** j) for j in range(J)}
+    if max_order == 2:
+        for j1 in range(J - 1):
+            for j2 in range(j1 + 1, J):
+                psi = filters.psi[j1][(j2 - j1) * L:(j2 - j1 + 1) * L]   # scale j2 at res j1
+                bands[(j1, j2)] = prepare_band(psi, 2 ** (j2 - j1))
+    return bands
 
 
 def scattering2d(x: torch.Tensor, filters: FilterLevels, J: int, L: int, max_order: int,
@@ -160,34 +180,33 @@ def scattering2d(x: torch.Tensor, filters: FilterLevels, J: int, L: int, max_ord
     Returns:
         (N, K, H', W') real: [S0, S1 by (j1, θ1), S2 by (j1, θ1, j2, θ2)], kymatio's order.
     """
-    if chunk is not None and x.shape[0] > chunk:
-        return torch.cat([scattering2d(part, filters, J, L, max_order, rows, cols)
-                          for part in x.split(chunk)])
+    bands = prepare_bands(filters, J, L, max_order)
+    parts = x.split(chunk) if chunk else (x,)
+    out = [_scatter(part, bands, filters.lowpass, J, max_order, rows, cols) for part in parts]
+    return out[0] if len(out) == 1 else torch.cat(out)
+
+
+def _scatter(x, bands, low, J, max_order, rows, cols) -> torch.Tensor:
     n = x.shape[0]
     padded = x[:, rows[:, None], cols[None, :]]                  # (N, Hp, Wp)
-    x_hat = torch.fft.fft2(padded)
-    low = filters.lowpass
+    x_hat = torch.fft.fft2(padded).unsqueeze(1)                   # (N, 1, Hp, Wp)
     order0 = lowpass(padded, low[0]).unsqueeze(1)                 # (N, 1, H', W')
     order1, order2 = [], []
     for j1 in range(J):
-        u1 = _band_modulus(x_hat, filters.psi[0][j1 * L:(j1 + 1) * L], 2 ** j1)  # (N, L, m, n)
+        u1 = _band_modulus(x_hat, bands[(-1, j1)], 2 ** j1)[:, 0]  # (N, L, Hp/2^j1, Wp/2^j1)
         order1.append(lowpass(u1, low[j1]))
         if max_order < 2 or j1 == J - 1:
             continue
         u1_hat = torch.fft.fft2(u1)
-        psi = filters.psi[j1][L:]                                 # wavelets j2 > j1 at res j1
-        per_j2 = []
-        for j2 in range(j1 + 1, J):
-            band = psi[(j2 - j1 - 1) * L:(j2 - j1) * L]
-            u2 = _band_modulus(u1_hat, band, 2 ** (j2 - j1))     # (N, L θ1, L θ2, m', n')
-            per_j2.append(lowpass(u2, low[j2]))
+        per_j2 = [lowpass(_band_modulus(u1_hat, bands[(j1, j2)], 2 ** (j2 - j1)), low[j2])
+                  for j2 in range(j1 + 1, J)]                     # each (N, L θ1, L θ2, H', W')
         # θ1 outer, then (j2, θ2): kymatio's order of the λ2 loop inside the λ1 loop
         order2.append(torch.cat(per_j2, dim=2).reshape(n, -1, *order0.shape[-2:]))
     return torch.cat([order0] + order1 + order2, dim=1)
 
 
 def chunk_size(J: int, L: int, padded: tuple[int, int], device: torch.device,
-               budget_bytes: int = 4 << 20) -> int | None:
+               budget_bytes: int = 8 << 20) -> int | None:
     """Images per pass so that the largest complex intermediate stays near ``budget_bytes``.
 
     The largest is the order-1 band at full resolution, (L, Hp, Wp), or the order-2 bands of

@@ -26,7 +26,7 @@ Prepare = Callable[[torch.Tensor], torch.Tensor]
 
 
 class NonFiniteLossError(RuntimeError):
-    """The training loss became NaN or ±inf; the message is one line naming epoch and step."""
+    """Training diverged: the loss (or a filter parameter) became NaN or ±inf. One-line message."""
 
 
 @dataclass

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from parametricSN.training import (NonFiniteLossError, Schedule, batch_bounds, build_schedule,
+from parametricSN.training import (NonFiniteLossError, batch_bounds, build_schedule,
                                    cross_entropy_loss, evaluate, optimizer_steps_per_epoch, train_epoch)
 
 identity = lambda x: x.float()  # noqa: E731

@@ -130,6 +130,15 @@ def test_nan_loss_ends_the_run_failed_with_a_one_line_message(tiny_cfg, client, 
     assert "final_test_acc" not in run.data.metrics
 
 
+def test_a_real_divergence_ends_failed_instead_of_crashing(tiny_cfg, client):
+    cfg = tiny_cfg(mlflow={"experiment_name": "diverge"}, optim={"max_lr": 1e6},
+                   scattering={"lr_scattering": 1e6, "lr_orientation": 1e6}, model={"epoch": 3})
+    result = run_training(cfg, progress=False, figures=False)
+    assert result.status == "FAILED" and "lower the learning rates" in result.message
+    assert "\n" not in result.message
+    assert only_run(client, "diverge").info.status == "FAILED"
+
+
 @pytest.mark.parametrize("error, status", [(KeyboardInterrupt, "KILLED"), (RuntimeError, "FAILED")])
 def test_interrupt_and_exception_end_the_run(tiny_cfg, client, monkeypatch, error, status):
     calls = []
