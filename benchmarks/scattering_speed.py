@@ -12,9 +12,11 @@ ratios kymatio / ours, so slow-downs caused by other processes hit both sides al
 - filter rebuild share: building the learnable bank (all levels) forward + backward, as a share
   of our learnable step.
 
-Peak memory (CPU): each variant runs alone in a fresh subprocess; we report the growth of
-``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (peak resident set) from just before the call
-to just after it, i.e. the extra peak memory the call needed. On CUDA,
+Peak memory (CPU): each variant runs once, alone, in a fresh subprocess (models and inputs
+built, nothing run yet). Just before the call the kernel's peak-RSS mark is reset to the
+current RSS (``echo 5 > /proc/self/clear_refs``); the table reports VmHWM after the call minus
+VmRSS before it, i.e. the extra peak resident memory the call needed. (``ru_maxrss`` cannot be
+used: Linux carries it over from the parent across fork/exec.) On CUDA,
 ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats``, minus the memory in use
 before the call.
 """
@@ -25,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -127,9 +128,18 @@ def memory_probe(case_name: str, variant: str, device: str, threads: int) -> flo
         run()
         torch.cuda.synchronize()
         return (torch.cuda.max_memory_allocated() - before) / 2 ** 20
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _status_kib("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")      # peak RSS mark := current RSS
     run()
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024  # KiB → MiB
+    return (_status_kib("VmHWM") - before) / 1024
+
+
+def _status_kib(field: str) -> int:
+    """A memory field of /proc/self/status, in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not found in /proc/self/status")
 
 
 def measure_memory(case_name: str, variant: str, device: str, threads: int) -> float | None:

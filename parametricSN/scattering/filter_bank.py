@@ -62,12 +62,14 @@ def _as_tensors(params, dtype=torch.float32) -> dict[str, torch.Tensor]:
 class MorletBank(nn.Module):
     """Canonical parameterisation: θ, ξ, σ, γ for each of the J·L wavelets, each (J·L,).
 
-    ``learnable`` makes them ``nn.Parameter``s, otherwise buffers.
+    ``learnable`` makes them ``nn.Parameter``s, otherwise buffers. ``L`` wavelets (one scale)
+    are built together, on the support their widest envelope needs.
     """
 
-    def __init__(self, shape: tuple[int, int], params, learnable: bool):
+    def __init__(self, shape: tuple[int, int], params, L: int, learnable: bool):
         super().__init__()
         self.shape = tuple(shape)
+        self.L = L
         for name, value in _as_tensors(params).items():
             if learnable:
                 self.register_parameter(name, nn.Parameter(value))
@@ -81,7 +83,7 @@ class MorletBank(nn.Module):
     def fourier_filters(self) -> torch.Tensor:
         """(J·L, Hp, Wp) real Fourier filters, rebuilt from the current parameters."""
         p = self.wavelet_parameters()
-        return morlet_fourier(self.shape, p["theta"], p["xi"], p["sigma"], p["gamma"])
+        return morlet_fourier(self.shape, *(p[n] for n in PARAMETER_NAMES), group=self.L)
 
 
 class EquivariantMorletBank(MorletBank):
@@ -90,10 +92,6 @@ class EquivariantMorletBank(MorletBank):
     Wavelet (j, ℓ) has orientation θ_j − ℓπ/L and the scale's ξ, σ, γ. The tight-frame bank
     is θ_j = k·π/L with k = ⌊L − L/2 − 1⌋, which reproduces kymatio's orientations exactly.
     """
-
-    def __init__(self, shape: tuple[int, int], params, L: int, learnable: bool):
-        super().__init__(shape, params, learnable)
-        self.L = L
 
     def wavelet_parameters(self) -> dict[str, torch.Tensor]:
         per_scale = {name: getattr(self, name) for name in PARAMETER_NAMES}
@@ -114,11 +112,11 @@ class PixelwiseBank(nn.Module):
     ``initial`` keeps the θ, ξ, σ, γ (J·L,) the filters were initialised from, as buffers.
     """
 
-    def __init__(self, shape: tuple[int, int], params, learnable: bool):
+    def __init__(self, shape: tuple[int, int], params, L: int, learnable: bool):
         super().__init__()
         self.shape = tuple(shape)
         initial = _as_tensors(params, torch.float64)
-        filters = morlet_fourier(self.shape, *(initial[n] for n in PARAMETER_NAMES)).float()
+        filters = morlet_fourier(self.shape, *(initial[n] for n in PARAMETER_NAMES), group=L).float()
         if learnable:
             self.fourier_filters_param = nn.Parameter(filters)
         else:

@@ -78,12 +78,12 @@ class ParametricScattering2D(nn.Module):
 
         params = self._initial_parameters()
         if parameterization == "canonical":
-            self.bank = fb.MorletBank(self.padded_shape, params, self.learnable)
+            self.bank = fb.MorletBank(self.padded_shape, params, L, self.learnable)
         elif parameterization == "equivariant":
             per_scale = fb.EquivariantMorletBank.per_scale(params, J, L)
             self.bank = fb.EquivariantMorletBank(self.padded_shape, per_scale, L, self.learnable)
         else:
-            self.bank = fb.PixelwiseBank(self.padded_shape, params, self.learnable)
+            self.bank = fb.PixelwiseBank(self.padded_shape, params, L, self.learnable)
 
         self.register_buffer("phi", lowpass_fourier(self.padded_shape, J).float(), persistent=False)
         for r in range(J):
@@ -118,7 +118,7 @@ class ParametricScattering2D(nn.Module):
         """(J·L, Hp, Wp) Fourier filters of the bank, computed in ``dtype`` when it is a Morlet bank."""
         if dtype is not None and self.parameterization != "pixelwise":
             p = {n: v.to(dtype) for n, v in self.bank.wavelet_parameters().items()}
-            return morlet_fourier(self.padded_shape, *(p[n] for n in PARAMETER_NAMES))
+            return morlet_fourier(self.padded_shape, *(p[n] for n in PARAMETER_NAMES), group=self.L)
         return self.bank.fourier_filters()
 
     def filter_levels(self) -> fb.FilterLevels:

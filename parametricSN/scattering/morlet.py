@@ -7,10 +7,11 @@ A wavelet is described by four numbers (SPEC §2):
 - ``sigma`` σ: width of the Gaussian envelope along the wave (pixels),
 - ``gamma`` γ: aspect ratio; the width across the wave is σ/γ.
 
-Everything here is a differentiable function of these tensors and vectorised over a whole bank:
-all filters of a bank are built by one set of tensor operations. The grid convention is
-kymatio's: the first grid axis (rows) is ``u0``, the filter is evaluated on the padded grid
-and periodised by summing the 5×5 neighbouring tiles (offsets −2..2).
+Everything here is a differentiable function of these tensors, vectorised over a bank (one set
+of tensor operations per group of filters, e.g. per scale). The grid convention is kymatio's:
+the first grid axis (rows) is ``u0``, the filter is evaluated on the padded grid and periodised
+by summing the 5×5 neighbouring tiles (offsets −2..2); points whose envelope is below e^-50 of
+its peak are skipped, which leaves the float64 result unchanged.
 """
 
 from __future__ import annotations
@@ -21,34 +22,27 @@ import torch
 
 # kymatio normalises Gabor filters by 2·3.1415·σ²/γ (a truncated π); the bank must match it.
 _KYMATIO_PI = 3.1415
-_TILE_OFFSETS = (-2, -1, 0, 1, 2)
 
 PARAMETER_NAMES = ("theta", "xi", "sigma", "gamma")
 
 
-# A tile whose nearest point lies further than this many (squared, halved) envelope widths
-# from the origin adds less than e^-50 of the peak: it is left out (kymatio always sums 5×5).
+# A point further than this (squared, halved) number of envelope widths from the origin adds
+# less than e^-50 of the envelope's peak: it is left out of the tile sum.
 _NEGLIGIBLE_EXPONENT = 50.0
 
 
-def _tile_offsets(size: int, width: float) -> list[int]:
-    """Tile offsets in −2..2 along one axis whose points can carry envelope above e^-50.
+def _axis_support(size: int, width: float, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The coordinates along one axis that can carry envelope, and where they land.
 
-    Tile e holds the coordinates e·size .. e·size + size − 1; its point nearest to the origin
-    is at distance 0 (e = 0), e·size (e > 0) or (|e| − 1)·size + 1 (e < 0).
+    kymatio sums the 5 tiles u ∈ [−2·size, 3·size); we keep those u with u²/(2·width²) ≤ 50
+    (width = the widest envelope's standard deviation), which changes nothing above e^-50
+    and shrinks the grid a lot for small wavelets. Returns (u, u mod size), both (R,) int64.
     """
-    offsets = []
-    for e in _TILE_OFFSETS:
-        nearest = 0 if e == 0 else (e * size if e > 0 else (-e - 1) * size + 1)
-        if nearest ** 2 < 2 * _NEGLIGIBLE_EXPONENT * width ** 2:
-            offsets.append(e)
-    return offsets
-
-
-def _tiled_grid(size: int, offsets, dtype: torch.dtype, device) -> torch.Tensor:
-    """Coordinates 0..size-1 shifted by each tile offset: (len(offsets)·size,), tile-major."""
-    base = torch.arange(size, dtype=dtype, device=device)
-    return torch.cat([base + k * size for k in offsets])
+    reach = math.sqrt(2 * _NEGLIGIBLE_EXPONENT) * width if math.isfinite(width) else math.inf
+    low = -2 * size if reach >= 2 * size else -math.floor(reach)
+    high = 3 * size - 1 if reach >= 3 * size - 1 else math.floor(reach)
+    coords = torch.arange(low, high + 1, device=device)
+    return coords, coords % size
 
 
 def gabor_2d(shape: tuple[int, int], theta: torch.Tensor, xi: torch.Tensor, sigma: torch.Tensor,
@@ -61,19 +55,19 @@ def gabor_2d(shape: tuple[int, int], theta: torch.Tensor, xi: torch.Tensor, sigm
 
     Returns:
         (gabor, envelope): complex (n, M, N) ``exp(-u·Au) exp(iξ u·e)`` and real (n, M, N)
-        ``exp(-u·Au)``, each summed over the neighbouring tiles, with e = (cos θ, sin θ) along
-        the wave, e⊥ = (−sin θ, cos θ) across it and u·Au = ((u·e)² + γ²(u·e⊥)²) / (2σ²).
-        Tiles the envelope cannot reach (below e^-50 of its peak) are skipped.
+        ``exp(-u·Au)``, each summed over the 5×5 neighbouring tiles (points that cannot reach
+        e^-50 of the peak skipped), with e = (cos θ, sin θ) along the wave, e⊥ = (−sin θ, cos θ)
+        across it and u·Au = ((u·e)² + γ²(u·e⊥)²) / (2σ²).
     """
     M, N = shape
-    with torch.no_grad():   # the widest envelope decides which tiles matter
-        width = (sigma.abs() * torch.clamp(1 / gamma.abs(), min=1)).max().item() if sigma.numel() else 0.0
-    rows_off = _tile_offsets(M, width) if math.isfinite(width) else list(_TILE_OFFSETS)
-    cols_off = _tile_offsets(N, width) if math.isfinite(width) else list(_TILE_OFFSETS)
-    u0 = _tiled_grid(M, rows_off, theta.dtype, theta.device)[:, None]      # (R, 1) rows
-    u1 = _tiled_grid(N, cols_off, theta.dtype, theta.device)[None, :]      # (1, C) columns
+    with torch.no_grad():   # the widest envelope (std. dev. max(σ, σ/γ)) decides the support
+        width = (sigma.abs() * torch.clamp(1 / gamma.abs(), min=1)).max().item()
+    rows, row_pos = _axis_support(M, width, theta.device)
+    cols, col_pos = _axis_support(N, width, theta.device)
+    u0 = rows.to(theta.dtype)[:, None]                      # (R, 1)
+    u1 = cols.to(theta.dtype)[None, :]                      # (1, C)
     cos, sin = torch.cos(theta), torch.sin(theta)
-    # u·Au = a·u0² + 2b·u0·u1 + c·u1², from e = (cos, sin) and e⊥ = (−sin, cos)
+    # u·Au = a·u0² + b·u0·u1 + c·u1², expanded from e = (cos, sin) and e⊥ = (−sin, cos)
     g2, w = gamma ** 2, 2 * sigma ** 2
     a = ((cos ** 2 + g2 * sin ** 2) / w)[:, None, None]
     b = (2 * cos * sin * (1 - g2) / w)[:, None, None]
@@ -85,14 +79,15 @@ def gabor_2d(shape: tuple[int, int], theta: torch.Tensor, xi: torch.Tensor, sigm
     gabor = envelope * (phase0 * phase1)
 
     def fold(t: torch.Tensor) -> torch.Tensor:
-        # (n, R, C) -> (n, M, N): add the tiles onto the central one.
-        return t.reshape(-1, len(rows_off), M, len(cols_off), N).sum(dim=(1, 3))
+        # (n, R, C) -> (n, M, N): add every point onto its position on the periodic grid
+        t = t.new_zeros(t.shape[0], M, t.shape[2]).index_add(1, row_pos, t)
+        return t.new_zeros(t.shape[0], M, N).index_add(2, col_pos, t)
 
     return fold(gabor), fold(envelope)
 
 
 def morlet_fourier(shape: tuple[int, int], theta: torch.Tensor, xi: torch.Tensor,
-                   sigma: torch.Tensor, gamma: torch.Tensor) -> torch.Tensor:
+                   sigma: torch.Tensor, gamma: torch.Tensor, group: int | None = None) -> torch.Tensor:
     """Real Fourier transforms of zero-mean Morlet wavelets.
 
     ψ = (g_ξ − β g_0) / (2·3.1415·σ²/γ) with β = Σ g_ξ / Σ g_0, then ψ̂ = Re FFT2(ψ).
@@ -100,10 +95,15 @@ def morlet_fourier(shape: tuple[int, int], theta: torch.Tensor, xi: torch.Tensor
     Args:
         shape: (M, N) padded grid size.
         theta, xi, sigma, gamma: (n,) real tensors (same dtype and device).
+        group: build the filters in consecutive groups of this size (e.g. one scale, L), each
+            on the support its own widest envelope needs; None = all at once.
 
     Returns:
         (n, M, N) real tensor in the parameters' dtype; zero frequency at index [0, 0].
     """
+    if group is not None and group < theta.shape[0]:
+        parts = zip(*(t.split(group) for t in (theta, xi, sigma, gamma)))
+        return torch.cat([morlet_fourier(shape, *p) for p in parts])
     gabor, envelope = gabor_2d(shape, theta, xi, sigma, gamma)
     beta = gabor.sum(dim=(-2, -1)) / envelope.sum(dim=(-2, -1))      # (n,) complex
     morlet = gabor - beta[:, None, None] * envelope
@@ -132,8 +132,8 @@ def lowpass_matrix(size: int, J: int, res: int, dtype: torch.dtype = torch.float
     the two axes, so ``lowpass_matrix(H, ...) @ U @ lowpass_matrix(W, ...).T`` is the step.
     """
     sigma = 0.8 * 2 ** (J - 1)
-    u = _tiled_grid(size, _TILE_OFFSETS, torch.float64, None)
-    g = torch.exp(-u ** 2 / (2 * sigma ** 2)).reshape(len(_TILE_OFFSETS), size).sum(dim=0)
+    u = torch.arange(-2 * size, 3 * size, dtype=torch.float64)       # kymatio's 5 tiles
+    g = torch.exp(-u ** 2 / (2 * sigma ** 2)).reshape(5, size).sum(dim=0)
     g_hat = torch.fft.fft(g).real / math.sqrt(2 * _KYMATIO_PI * sigma ** 2)
     m = size >> res
     half = m // 2

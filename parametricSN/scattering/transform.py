@@ -1,8 +1,15 @@
 """The 2D scattering algorithm (orders 0–2) as a pure function of an input and its filters.
 
-Follows kymatio's ``Scattering2D`` (SPEC §1) but works on whole groups of paths at once: all
-wavelets of one scale in one broadcast product, and for order 2 all (θ1, λ2) pairs of one j1.
-The function never knows whether the filters are learned.
+Computes kymatio's ``Scattering2D`` (SPEC §1); the function never knows whether the filters
+are learned. Departures from kymatio's recipe that change nothing beyond rounding:
+
+- no per-path loop: all wavelets of a scale, and for order 2 all (θ1, θ2) pairs of a
+  (j1, j2), go through one broadcast product;
+- "multiply by ψ̂, subsample in Fourier" accumulates the alias mean block by block on the
+  real view of the spectrum, never forming the full-size product;
+- the low-pass step (× φ̂, subsample, inverse FFT, drop the border) is two small matrix
+  products, because φ is a separable Gaussian (``morlet.lowpass_matrix``);
+- on CPU the batch goes through in chunks whose intermediates stay in cache.
 """
 
 from __future__ import annotations
@@ -41,7 +48,9 @@ def reflect_indices(size: int, padded: int, device=None) -> torch.Tensor:
 
 
 def subsample_fourier(x: torch.Tensor, k: int) -> torch.Tensor:
-    """Spatial subsampling by k, done in Fourier: (..., M, N) → (..., M/k, N/k), alias mean."""
+    """Spatial subsampling by k, done in Fourier: (..., M, N) → (..., M/k, N/k), alias mean.
+
+    The plain reference form (``filter_and_subsample`` fuses it with the filtering)."""
     if k == 1:
         return x
     M, N = x.shape[-2:]
@@ -91,18 +100,19 @@ class _FilterSubsample(torch.autograd.Function):
         u_hat, band = ctx.saved_tensors
         k = ctx.k
         g = torch.view_as_real(grad.contiguous())                     # (..., A, P, m, n, 2)
+        scratch = torch.empty_like(g)     # reused by every block: fresh large buffers are slow
         grad_u = grad_band = None
         if ctx.needs_input_grad[0]:
             grad_u = torch.empty_like(torch.view_as_real(u_hat))      # (..., A, M, N, 2)
             for target, band_block in zip(_blocks(grad_u, k, (-3, -2)), _blocks(band, k, (-3, -2))):
-                target.copy_((g * band_block).sum(dim=-4))
+                target.copy_(torch.mul(g, band_block, out=scratch).sum(dim=-4))
             grad_u = torch.view_as_complex(grad_u)
         if ctx.needs_input_grad[1]:
             u = torch.view_as_real(u_hat).unsqueeze(-4)
             lead = tuple(range(g.dim() - 4))                          # batch dims and A
             grad_band = torch.empty_like(band)                        # (P, M, N, 2)
             for target, u_block in zip(_blocks(grad_band, k, (-3, -2)), _blocks(u, k, (-3, -2))):
-                target.copy_((g * u_block).sum(dim=lead))
+                target.copy_(torch.mul(g, u_block, out=scratch).sum(dim=lead))
         return grad_u, grad_band, None
 
 
@@ -121,15 +131,19 @@ class _Modulus(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z):
         parts = torch.view_as_real(z)
-        out = torch.addcmul(parts[..., 0].square(), parts[..., 1], parts[..., 1]).sqrt_()
+        out = parts[..., 0].square().addcmul_(parts[..., 1], parts[..., 1]).sqrt_()
         ctx.save_for_backward(z, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         z, out = ctx.saved_tensors
-        scale = (grad / out).masked_fill_(out == 0, 0)
-        return z * scale.to(z.dtype)          # an explicit cast: mixed complex × real is slow
+        # d|z| = z/|z|; where |z| = 0 (grad/0 is ±inf or nan) the subgradient 0 is used
+        scale = grad.div(out).nan_to_num_(0.0, 0.0, 0.0)
+        grad_z = torch.view_as_real(z).clone()
+        grad_z[..., 0].mul_(scale)            # real × real on each part: mixed complex × real
+        grad_z[..., 1].mul_(scale)            # products are several times slower on CPU
+        return torch.view_as_complex(grad_z)
 
 
 def modulus(z: torch.Tensor) -> torch.Tensor:

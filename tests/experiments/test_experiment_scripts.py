@@ -49,8 +49,8 @@ def dry_run(path: str, *argv):
 def test_the_published_script_tree_is_there():
     names = set(SCRIPTS)
     for head in ("ll", "cnn", "onlycnn"):
-        for size in ("100", "500", "1000", "all"):
-            assert f"experiments/cifar/{head}/{head}_{size}sample_cifar10_experiment.py" in names
+        for size in ("100sample", "500sample", "1000sample", "alldata"):
+            assert f"experiments/cifar/{head}/{head}_{size}_cifar10_experiment.py" in names
         for size in ("100", "500", "1000"):
             assert f"experiments/xray/{head}/{head}_{size}sample_xray_experiment.py" in names
         assert f"experiments/kth/{head}_kth_sample-experiment.py" in names

@@ -14,8 +14,8 @@ from parametricSN.scattering.filter_bank import crop_to_resolution, wavelet_leve
 from parametricSN.scattering.transform import subsample_fourier
 
 
-def _bank(params, shape):
-    return morlet.morlet_fourier(shape, *(params[name] for name in morlet.PARAMETER_NAMES))
+def _bank(params, shape, group=None):
+    return morlet.morlet_fourier(shape, *(params[name] for name in morlet.PARAMETER_NAMES), group=group)
 
 
 @pytest.mark.parametrize("shape, res", [((16, 24), 1), ((32, 16), 2), ((48, 64), 3)])
@@ -63,12 +63,14 @@ def test_lowpass_matrices_equal_fourier_lowpass(J, shape):
     {"theta": torch.tensor([0.3, 2.0]), "xi": torch.tensor([1.0, 0.2]),
      "sigma": torch.tensor([9.0, 2.0]), "gamma": torch.tensor([0.1, 3.0])},   # very elongated
 ], ids=["tight-frame", "random", "elongated"])
-def test_skipping_unreachable_tiles_changes_nothing(monkeypatch, params):
+def test_skipping_unreachable_points_changes_nothing(monkeypatch, params):
     params = {k: v.double() for k, v in params.items()}
     pruned = _bank(params, (48, 40))
+    per_group = _bank(params, (48, 40), group=2)
     monkeypatch.setattr(morlet, "_NEGLIGIBLE_EXPONENT", math.inf)     # all 5×5 tiles, as kymatio
     full = _bank(params, (48, 40))
-    torch.testing.assert_close(pruned, full, rtol=0, atol=1e-15 * full.abs().max().item())
+    for got in (pruned, per_group):
+        torch.testing.assert_close(got, full, rtol=0, atol=1e-15 * full.abs().max().item())
 
 
 def test_morlets_have_zero_mean():
