@@ -1,0 +1,51 @@
+"""DataBundle: a dataset's training subset and test set held as uint8 tensors (contracts §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+
+@dataclass
+class DataBundle:
+    """Everything training needs from a dataset, in memory.
+
+    train_images: uint8 (N, C, H0, W0), the selected subset at stored size (H0, W0) ≥ image_size
+    train_targets: int64 (N,)
+    test_images: uint8 (M, C, H, W), already resized/centre-cropped to image_size = (H, W)
+    test_targets: int64 (M,)
+    mean, std: per channel, in [0, 1] units
+    augment: uint8 (B, C, H0, W0) -> uint8 (B, C, H, W); training augmentation drawing from
+        the torch global RNG ('noaugment' still centre-crops to (H, W))
+    train_indices: positions of the subset in the dataset's full training list (int64 (N,))
+
+    Training batch = normalize(to_float(augment(train_images[idx])));
+    test batch = normalize(to_float(test_images[idx])).
+    """
+
+    name: str
+    class_names: list[str]
+    num_classes: int
+    in_channels: int
+    image_size: tuple[int, int]
+    train_images: torch.Tensor
+    train_targets: torch.Tensor
+    test_images: torch.Tensor
+    test_targets: torch.Tensor
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    augment: Callable[[torch.Tensor], torch.Tensor]
+    train_indices: np.ndarray | None = field(default=None, repr=False)
+
+    def to_float(self, x_uint8: torch.Tensor) -> torch.Tensor:
+        """uint8 (…, C, H, W) in 0..255 -> float32 in [0, 1], same device."""
+        return x_uint8.to(torch.float32) / 255.0
+
+    def normalize(self, x_float01: torch.Tensor) -> torch.Tensor:
+        """(x - mean) / std per channel; x float (B, C, H, W) or (C, H, W) in [0, 1]."""
+        mean = torch.tensor(self.mean, dtype=x_float01.dtype, device=x_float01.device)
+        std = torch.tensor(self.std, dtype=x_float01.dtype, device=x_float01.device)
+        return (x_float01 - mean.view(-1, 1, 1)) / std.view(-1, 1, 1)

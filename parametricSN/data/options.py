@@ -1,0 +1,73 @@
+"""The dataset settings a reader needs, taken from the normalised config dict (contracts §2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from parametricSN.errors import UserError
+
+DATASETS = ("cifar", "kth", "xray", "digits")
+_ALIASES = {"cifar10": "cifar", "cifar-10": "cifar", "x-ray": "xray"}
+DEFAULT_FOLDERS = {"cifar": "cifar10", "kth": "KTH-TIPS2-b", "xray": "COVIDx-CXR2", "digits": None}
+DEFAULT_SIZES = {"cifar": (32, 32), "kth": (128, 128), "xray": (224, 224), "digits": (32, 32)}
+SAMPLES = ("a", "b", "c", "d")
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """name; folder = data_root/data_folder; train_n/test_n (None = whole set / dataset's
+    standard test set); seed for the subsets; sample (KTH); augment mode; image_size (H, W)
+    of the model input; download (CIFAR); num_classes (None = don't check)."""
+
+    name: str
+    folder: Path | None
+    train_n: int | None
+    test_n: int | None
+    seed: int
+    sample: str
+    augment: str
+    image_size: tuple[int, int]
+    download: bool
+    num_classes: int | None
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> "DataOptions":
+        ds = dict(cfg.get("dataset") or {})
+        general = dict(cfg.get("general") or {})
+        name = str(ds.get("name", "digits")).lower()
+        name = _ALIASES.get(name, name)
+        if name not in DATASETS:
+            raise UserError(f"dataset.name={ds.get('name')!r} is not allowed: use one of {', '.join(DATASETS)}")
+        folder_name = ds.get("data_folder") or DEFAULT_FOLDERS[name]
+        folder = Path(ds.get("data_root") or "data") / folder_name if folder_name else None
+        default_h, default_w = DEFAULT_SIZES[name]
+        height = int(ds.get("height") or default_h)
+        width = int(ds.get("width") or default_w)
+        if height < 1 or width < 1:
+            raise UserError(f"dataset.height/width={height}x{width}: use positive sizes")
+        sample = str(ds.get("sample") or "d").lower()
+        if sample not in SAMPLES:
+            raise UserError(f"dataset.sample={sample!r} is not allowed: use one of {', '.join(SAMPLES)}")
+        train_n = ds.get("train_sample_num", 100)
+        test_n = ds.get("test_sample_num")
+        num_classes = ds.get("num_classes")
+        return cls(name=name, folder=folder,
+                   train_n=None if train_n is None else int(train_n),
+                   test_n=None if test_n is None else int(test_n),
+                   seed=int(general.get("seed", 0) or 0), sample=sample,
+                   augment=str(ds.get("augment") or "autoaugment"),
+                   image_size=(height, width), download=bool(ds.get("download", False)),
+                   num_classes=None if num_classes is None else int(num_classes))
+
+    def base_size(self, resize: int) -> int:
+        """Side of the square the dataset is resized to before cropping to image_size: the
+        dataset's own resize (CIFAR 32, KTH 200, X-ray 260, digits 32), grown if the model
+        input is larger."""
+        return max(resize, *self.image_size)
+
+    def check_num_classes(self, found: int, where) -> None:
+        """UserError when the config's dataset.num_classes disagrees with the data on disk."""
+        if self.num_classes is not None and self.num_classes != found:
+            raise UserError(f"dataset.num_classes={self.num_classes} but {where} holds {found} classes: "
+                            f"set dataset.num_classes to {found} or null")

@@ -1,0 +1,59 @@
+"""Seeded class-balanced subsampling (SPEC §4), the recipe that selects the published subsets."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from parametricSN.errors import UserError
+
+
+def _as_labels(targets) -> np.ndarray:
+    """Targets (list, ndarray or tensor of class ids) as a 1-D int64 numpy array."""
+    if hasattr(targets, "detach"):  # torch tensor, without importing torch here
+        targets = targets.detach().cpu().numpy()
+    labels = np.asarray(targets)
+    if labels.ndim != 1:
+        raise ValueError(f"targets must be 1-D, got shape {labels.shape}")
+    return labels.astype(np.int64, copy=False)
+
+
+def balanced_subset_indices(targets: Sequence[int], n_samples: int, seed: int,
+                            key: str = "dataset.train_sample_num") -> np.ndarray:
+    """Indices of a class-balanced subset of ``n_samples`` items, chosen by ``seed``.
+
+    The recipe (SPEC §4): with ``numpy.random.RandomState(seed)`` draw ONE permutation P of
+    ``range(m)``, m = size of the smallest class; for each class c in sorted order, take the
+    indices of class c (in dataset order) at positions ``P[0 : n_samples / C]``.  The result is
+    the per-class index blocks concatenated in class order: int64 array of shape (n_samples,).
+
+    ``key`` is the config key named in the error when ``n_samples`` is impossible (it must be a
+    positive multiple of the class count C, and at most C·m).
+    """
+    labels = _as_labels(targets)
+    classes = np.unique(labels)
+    if len(classes) == 0:
+        raise UserError(f"{key}={n_samples}: the dataset holds no samples to choose from")
+    if not 0 <= int(seed) < 2**32:
+        raise UserError(f"general.seed={seed} is not allowed: use an integer in [0, 2**32 - 1]")
+    per_class = [np.flatnonzero(labels == c) for c in classes]
+    m = min(len(ix) for ix in per_class)
+    n_classes = len(classes)
+    n = int(n_samples)
+    if n <= 0 or n % n_classes != 0 or n // n_classes > m:
+        raise UserError(
+            f"{key}={n_samples} is not possible: use a multiple of the {n_classes} classes "
+            f"between {n_classes} and {n_classes * m} (the smallest class has {m} samples)")
+    permutation = np.random.RandomState(int(seed)).permutation(m)
+    chosen = permutation[: n // n_classes]
+    return np.concatenate([ix[chosen] for ix in per_class]).astype(np.int64)
+
+
+def subset_or_all(targets: Sequence[int], n_samples: int | None, seed: int, key: str) -> np.ndarray:
+    """``balanced_subset_indices`` unless ``n_samples`` is None or the whole set: then every
+    index in dataset order (int64, shape (len(targets),))."""
+    labels = _as_labels(targets)
+    if n_samples is None or int(n_samples) == len(labels):
+        return np.arange(len(labels), dtype=np.int64)
+    return balanced_subset_indices(labels, n_samples, seed, key=key)
