@@ -1,7 +1,7 @@
 """Filter banks: the three parameterisations and the filters at every resolution.
 
 A bank turns its parameters into real Fourier filters on the padded grid, (J·L, Hp, Wp),
-index i = j·L + ℓ. ``filter_levels`` then derives what the transform needs at coarser
+index i = j·L + ℓ. ``wavelet_levels`` then derives what the transform needs at coarser
 resolutions (kymatio's ``periodize_filter_fft``, written as the crop it amounts to).
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from parametricSN.scattering.morlet import (PARAMETER_NAMES, morlet_fourier, tight_frame_first_angle)
+from parametricSN.scattering.morlet import PARAMETER_NAMES, morlet_fourier
 
 
 def crop_to_resolution(filters: torch.Tensor, res: int) -> torch.Tensor:
@@ -21,7 +21,8 @@ def crop_to_resolution(filters: torch.Tensor, res: int) -> torch.Tensor:
 
     kymatio zeroes the band of frequencies with |f| ≥ M/2^(res+1) and sums the 4^res
     aliases. Once that band is zero each alias sum has a single non-zero term, so the result
-    is the crop that keeps the lowest M/2^(res+1) positive and negative frequencies per axis.
+    is the crop that keeps the lowest M/2^(res+1) positive and negative frequencies per axis
+    (M/2^res and N/2^res must be even, as they are on the padded grid for res < J).
     """
     if res == 0:
         return filters
@@ -48,11 +49,6 @@ class FilterLevels:
 def wavelet_levels(psi: torch.Tensor, J: int, L: int) -> list[torch.Tensor]:
     """psi (J·L, Hp, Wp) → [psi at resolution r restricted to j ≥ r, r = 0..max(J−2, 0)]."""
     return [crop_to_resolution(psi[r * L:], r) for r in range(max(J - 1, 1))]
-
-
-def lowpass_levels(phi: torch.Tensor, J: int) -> list[torch.Tensor]:
-    """phi (Hp, Wp) → [phi at resolution r, r = 0..J−1]."""
-    return [crop_to_resolution(phi, r) for r in range(J)]
 
 
 def _as_tensors(params, dtype=torch.float32) -> dict[str, torch.Tensor]:
@@ -94,6 +90,7 @@ class EquivariantMorletBank(MorletBank):
     """
 
     def wavelet_parameters(self) -> dict[str, torch.Tensor]:
+        """The per-wavelet (J·L,) values, expanded from the (J,) per-scale parameters."""
         per_scale = {name: getattr(self, name) for name in PARAMETER_NAMES}
         step = torch.arange(self.L, dtype=self.theta.dtype, device=self.theta.device) * (math.pi / self.L)
         expanded = {name: value.repeat_interleave(self.L) for name, value in per_scale.items()}
@@ -125,7 +122,9 @@ class PixelwiseBank(nn.Module):
             self.register_buffer(f"initial_{name}", value.float())
 
     def wavelet_parameters(self) -> dict[str, torch.Tensor]:
+        """The (J·L,) θ, ξ, σ, γ the filters were initialised from (not updated by training)."""
         return {name: getattr(self, f"initial_{name}") for name in PARAMETER_NAMES}
 
     def fourier_filters(self) -> torch.Tensor:
+        """(J·L, Hp, Wp) the current filters themselves."""
         return self.fourier_filters_param

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 
@@ -16,8 +18,13 @@ INITS = ("tight-frame", "random")
 PARAMETERIZATIONS = ("canonical", "equivariant", "pixelwise")
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _check_arguments(J, shape, L, max_order, init, parameterization) -> tuple[int, int]:
-    if isinstance(J, bool) or not isinstance(J, int) or J < 1:
+    """Validate the constructor's arguments (UserError naming the first bad one); → (H, W)."""
+    if not _is_int(J) or J < 1:
         raise UserError(f"J={J!r} is not allowed: J must be an integer >= 1")
     try:
         H, W = (int(s) for s in shape)
@@ -28,9 +35,9 @@ def _check_arguments(J, shape, L, max_order, init, parameterization) -> tuple[in
     if 2 ** J > H or 2 ** J > W:
         raise UserError(f"J={J} is too large for shape ({H}, {W}): 2^J must be <= min(H, W), "
                         f"so J <= {min(H, W).bit_length() - 1}")
-    if isinstance(L, bool) or not isinstance(L, int) or L < 1:
+    if not _is_int(L) or L < 1:
         raise UserError(f"L={L!r} is not allowed: L (number of orientations) must be an integer >= 1")
-    if max_order not in (1, 2) or isinstance(max_order, bool):
+    if not _is_int(max_order) or max_order not in (1, 2):
         raise UserError(f"max_order={max_order!r} is not allowed: max_order must be 1 or 2")
     if init not in INITS:
         raise UserError(f"init={init!r} is not allowed: init must be one of {', '.join(INITS)}")
@@ -68,7 +75,8 @@ class ParametricScattering2D(nn.Module):
                  init: str = "tight-frame", parameterization: str = "canonical", seed: int | None = None):
         super().__init__()
         H, W = _check_arguments(J, shape, L, max_order, init, parameterization)
-        self.J, self.L, self.max_order = J, L, max_order
+        self.J, self.L, self.max_order = int(J), int(L), int(max_order)
+        J, L = self.J, self.L
         self.shape = (H, W)
         self.padded_shape = padded_shape(self.shape, J)
         self.output_shape = output_shape(self.shape, J)
@@ -191,8 +199,9 @@ class ParametricScattering2D(nn.Module):
         if x.dim() != 4:
             raise UserError(f"input has {x.dim()} dimensions {tuple(x.shape)}: expected 4, (B, C, H, W)")
         if tuple(x.shape[-2:]) != self.shape:
-            raise UserError(f"input spatial size {tuple(x.shape[-2:])} differs from the layer's shape "
-                            f"{self.shape}: resize the input or build the layer with shape={tuple(x.shape[-2:])}")
+            size = tuple(x.shape[-2:])
+            raise UserError(f"input spatial size {size} differs from the layer's shape {self.shape}: "
+                            f"resize the input or build the layer with shape={size}")
         if x.dtype not in (torch.float32, torch.float64):
             raise UserError(f"input dtype {x.dtype} is not allowed: use torch.float32 or torch.float64")
         if x.dtype != self.phi.dtype:

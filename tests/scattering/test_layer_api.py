@@ -121,3 +121,19 @@ def test_cuda_matches_cpu(learnable):
     if learnable:
         got.sum().backward()
         assert all(p.grad is not None and p.grad.device.type == "cuda" for p in scat.parameters())
+
+
+def test_copy_and_pickle_keep_the_bank(tmp_path):
+    import copy
+    scat = ParametricScattering2D(2, (12, 12), L=4, learnable=False, init="random", seed=4)
+    x = torch.randn(1, 1, 12, 12)
+    torch.testing.assert_close(copy.deepcopy(scat)(x), scat(x))
+    torch.save(scat, tmp_path / "scat.pt")
+    loaded = torch.load(tmp_path / "scat.pt", weights_only=False)
+    torch.testing.assert_close(loaded(x), scat(x))
+
+
+def test_numpy_integers_are_accepted():
+    import numpy as np
+    scat = ParametricScattering2D(np.int64(2), (np.int64(12), 12), L=np.int32(4), max_order=np.int64(1))
+    assert (scat.J, scat.L, scat.max_order, scat.K) == (2, 4, 1, 9)
