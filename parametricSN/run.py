@@ -94,7 +94,7 @@ def _count(params) -> int:
 
 
 def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool = True) -> TrainResult:
-    """Train the model ``cfg`` describes and track it as one MLflow run (contracts §5).
+    """Train the model ``cfg`` describes and track it as one MLflow run (architecture §5).
 
     ``progress``: show the tqdm bar (stderr). ``figures``: draw the PNG figures and GIFs (False
     saves seconds per run in sweeps and tests; trajectory.npz and the model are logged anyway).
@@ -115,7 +115,7 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
     if general.get("cores"):
         torch.set_num_threads(int(general["cores"]))
     seed = int(general["seed"])
-    torch.manual_seed(seed)  # augmentation draws from the global RNG (contracts §3)
+    torch.manual_seed(seed)  # augmentation draws from the global RNG (architecture §3)
 
     data = build_data(cfg)
     model = build_model(cfg, data.in_channels, data.num_classes, data.image_size).to(device)

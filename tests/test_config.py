@@ -1,6 +1,6 @@
 """parametricSN.config: shipped configs load and round-trip, overrides parse with YAML types,
 legacy spellings normalise, every bad input is a one-line UserError naming its key, and
-config_hash / flatten_config behave as contracts §2 says."""
+config_hash / flatten_config behave as architecture §2 says."""
 import os
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-"""DataBundle: a dataset's training subset and test set held as uint8 tensors (contracts §3)."""
+"""DataBundle: a dataset's training subset and test set held as uint8 tensors (architecture §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The dataset settings a reader needs, taken from the normalised config dict (contracts §2)."""
+"""The dataset settings a reader needs, taken from the normalised config dict (architecture §2)."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ def build_model(cfg: dict, in_channels: int, num_classes: int, image_size: Seque
     """Scattering (from ``cfg["scattering"]``) + head ``HEADS[cfg["model"]["name"]]``.
 
     Args:
-        cfg: nested config dict (contracts §2; missing keys take their defaults).
+        cfg: nested config dict (architecture §2; missing keys take their defaults).
         in_channels: C, image channels from the data (1 for grayscale).
         num_classes: number of logits.
         image_size: (H, W) of the model's input images.

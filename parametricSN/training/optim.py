@@ -1,6 +1,6 @@
 """Optimizer with three parameter groups, and the learning-rate schedules (SPEC §5).
 
-Groups (contracts §1 rule), each with its own learning rate; empty groups are left out:
+Groups (architecture §1 rule), each with its own learning rate; empty groups are left out:
 
 ====================  ====================================  ===============================  ============
 group                 parameters                            LR (peak LR for onecycle)        weight decay

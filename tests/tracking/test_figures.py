@@ -1,4 +1,4 @@
-"""The figure functions of contracts §6: they accept the documented shapes, write valid PNG/GIF
+"""The figure functions of architecture §6: they accept the documented shapes, write valid PNG/GIF
 files, leave no pyplot state behind and draw what they claim (filter images, frame count)."""
 import math
 import sys

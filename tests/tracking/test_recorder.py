@@ -1,5 +1,5 @@
 """History and TrajectoryRecorder: bounded, evenly spaced frames including first and last; the npz
-layout of contracts §5 (one (T, …) array per filter parameter, plus steps and epochs)."""
+layout of architecture §5 (one (T, …) array per filter parameter, plus steps and epochs)."""
 
 import numpy as np
 import pytest
