@@ -51,10 +51,10 @@ RECIPES = []
 
 TIMING = """\
 how long it takes (one run = one seed; the sweep is 10 runs; details in docs/experiments.md):
-  CPU: about 48 h per run, measured on 2 cores of an Intel Xeon @ 2.80GHz (torch 2.14.1, 2 threads,
-       machine shared, load ~5): 29.8 s per training epoch (median) x 3000 + 702 s per test pass
-       over the 10,000 test images x 120 (every 25 epochs). --set model.step_test=3000 tests only at
-       the end (same final accuracy): about 25 h. The 10 seeds one after another: about 20 days.
+  CPU: about 12 h per run, measured on 2 cores of an Intel Xeon @ 2.80GHz (torch 2.14.1, 2 threads,
+       otherwise idle): 6.9 s per training epoch x 3000 + about 200 s per test pass over the 10,000
+       test images x 120 (every 25 epochs). --set model.step_test=3000 tests only at the end (same
+       final accuracy): about 6 h. The 10 seeds one after another: about 5 days (2.5 with that option).
   GPU: not measured (no GPU was available when this was written).
 """
 
