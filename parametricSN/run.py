@@ -350,6 +350,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("overrides", nargs="*", metavar="section.key=value",
                         help="override config values, e.g. scattering.J=3 optim.max_lr=0.1")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--head", metavar="[NAME=]MODULE:BUILDER",
+                        help="register your own head builder (module path or file.py) under NAME "
+                             "(default: the builder's name) and train with it (sets model.name)")
     return parser
 
 
@@ -359,9 +362,18 @@ def main(argv=None) -> int:
     UserError propagates to ``parametricSN.__main__``, which prints it as one line (exit 2).
     """
     from parametricSN.config import load_config
+    from parametricSN.plugins import head_plugin, register_plugins
 
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
-    cfg = load_config(args.config, args.overrides)
+    overrides = list(args.overrides)
+    if args.head:
+        plugin = head_plugin(args.head)
+        try:
+            (name,) = register_plugins([plugin])
+        except (ValueError, ImportError) as error:
+            raise UserError(f"--head {args.head!r}: {error}") from None
+        overrides.insert(0, f"model.name={name}")
+    cfg = load_config(args.config, overrides)
     previous = _sigterm_as_interrupt()
     try:
         result = run_training(cfg, progress=not args.no_progress)

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import copy
-import importlib
-import importlib.util
 import multiprocessing
 import os
-import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from parametricSN.plugins import register_plugins
 
 FINISHED, FAILED, KILLED, SKIPPED = "FINISHED", "FAILED", "KILLED", "SKIPPED"
 
@@ -87,45 +86,6 @@ def _init_worker(index_queue, threads: Optional[int], n_gpus: int) -> None:
         import torch
 
         torch.set_num_threads(threads)
-
-
-def load_object(spec: str) -> Any:
-    """``"package.module:attr"`` or ``"path/to/file.py:attr"`` -> the attribute."""
-    if ":" not in spec:
-        raise ValueError(f"expected 'module:attribute' or 'file.py:attribute', got {spec!r}")
-    module_name, attr = spec.rsplit(":", 1)
-    if module_name.endswith(".py"):
-        path = Path(module_name).resolve()
-        if not path.is_file():
-            raise ValueError(f"plugin file {module_name!r} does not exist")
-        name = f"_psn_plugin_{path.stem}"
-        module = sys.modules.get(name)
-        if module is None:
-            spec_ = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(spec_)
-            sys.modules[name] = module
-            spec_.loader.exec_module(module)
-    else:
-        module = importlib.import_module(module_name)
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise ValueError(f"{module_name!r} has no attribute {attr!r}") from None
-
-
-def register_plugins(plugins: Sequence[str]) -> List[str]:
-    """Register each ``"name=module:builder"`` head spec; returns the registered names."""
-    if not plugins:
-        return []
-    from parametricSN.models import register_head
-
-    names = []
-    for plugin in plugins:
-        name, _, target = plugin.partition("=")
-        builder = load_object(target)
-        register_head(name, replace=True)(builder)
-        names.append(name)
-    return names
 
 
 def execute(job: Job) -> Outcome:

@@ -26,9 +26,9 @@ import yaml
 
 from parametricSN.errors import UserError
 from parametricSN.experiments.executors import (
-    FINISHED, Job, LocalExecutor, Outcome, SubmititExecutor, load_object,
-    register_plugins, run_training_quiet,
+    FINISHED, Job, LocalExecutor, Outcome, SubmititExecutor, run_training_quiet,
 )
+from parametricSN.plugins import head_plugin, load_object, register_plugins
 from parametricSN.experiments.sweeps import Sweep, deep_update, flatten, variant_label
 
 Recipe = Callable[[dict], Optional[dict]]
@@ -133,19 +133,6 @@ def cli_settings(args: argparse.Namespace) -> Dict[str, Dict[str, Any]]:
     for text in args.overrides:
         deep_update(settings, parse_override(text))
     return settings
-
-
-def head_plugin(spec: Optional[str]) -> Optional[str]:
-    """``"[NAME=]module:attr"`` -> ``"name=module:attr"`` (NAME defaults to the attribute name)."""
-    if not spec:
-        return None
-    name, sep, target = spec.partition("=")
-    if not sep:
-        name, target = "", spec
-    if ":" not in target:
-        raise UserError(f"--head {spec!r}: expected [NAME=]MODULE:BUILDER, e.g. --head mypkg.heads:my_head")
-    name = (name or target.rsplit(":", 1)[1]).strip().lower()
-    return f"{name}={target}"
 
 
 def _load_recipes(specs: Sequence[str]) -> List[Recipe]:

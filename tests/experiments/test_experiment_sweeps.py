@@ -4,7 +4,8 @@ import pytest
 from parametricSN.errors import UserError
 from parametricSN.experiments import KTH_SAMPLES, KTH_SEEDS, Sweep, variant_label
 from parametricSN.experiments.executors import assign_device, threads_per_worker
-from parametricSN.experiments.runner import head_plugin, parse_override, parse_seeds
+from parametricSN.experiments.runner import parse_override, parse_seeds
+from parametricSN.plugins import head_plugin
 
 
 def test_expand_is_seed_major_with_every_variant():

@@ -197,6 +197,28 @@ def test_cli_trains_and_prints_how_to_view_it(tiny_cfg, tmp_path, capsys):
     assert out[-1].endswith(f"view it with: mlflow ui --backend-store-uri {store}")
 
 
+def test_cli_head_option_trains_a_researchers_own_head(tiny_cfg, tmp_path, client):
+    from parametricSN.models import HEADS
+
+    plugin = tmp_path / "my_heads.py"
+    plugin.write_text(
+        "import torch.nn as nn\n"
+        "def pooled(in_channels, spatial_shape, num_classes, cfg):\n"
+        "    return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_channels, num_classes))\n")
+    path = tmp_path / "tiny.yml"
+    path.write_text(yaml.safe_dump(tiny_cfg(mlflow={"experiment_name": "cli-head"})))
+    try:
+        assert run_module.main(["--config", str(path), "--head", f"{plugin}:pooled", "--no-progress"]) == 0
+    finally:
+        HEADS.pop("pooled", None)
+    run = only_run(client, "cli-head")
+    assert run.data.params["model.name"] == "pooled"
+    # the pooled head has C·K·classes + classes weights, far fewer than the linear layer's
+    assert int(run.data.params["derived.num_trainable_parameters"]) < 100
+    with pytest.raises(UserError, match="--head"):
+        run_module.main(["--config", str(path), "--head", f"{plugin}:missing"])
+
+
 def test_cli_bad_override_is_one_line_and_exit_code_2(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "parametricSN", "train", "--config", "conf/digits.yml", "scattering.J=abc",
