@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from parametricSN.data.catalog import DATASET_INFO, DIGITS_TEST_SIZE
 from parametricSN.errors import UserError
 
 __all__ = [
@@ -39,9 +40,6 @@ __all__ = [
     "load_config",
     "validate_config",
 ]
-
-# sklearn's 1797 digits split into 1437 train / 360 test (the DATA reader must use the same size).
-DIGITS_TEST_SIZE = 360
 
 # Keys that never change what a run computes; left out of config_hash so that resuming works when
 # only they differ.
@@ -58,25 +56,6 @@ HASH_EXCLUDED_KEYS = (
 OBSOLETE_KEYS = {("optim", "phase_num"), ("optim", "phase_ends"), ("optim", "alternating")}
 
 FALLBACK_HEADS = ("linear_layer", "mlp", "cnn", "resnet50")
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What a dataset fixes when the config leaves it null (image size in pixels)."""
-
-    num_classes: int
-    height: int
-    width: int
-    data_folder: str | None
-    test_sample_num: int
-
-
-DATASET_INFO: dict[str, DatasetInfo] = {
-    "cifar": DatasetInfo(10, 32, 32, "cifar10", 10000),
-    "kth": DatasetInfo(11, 128, 128, "KTH-TIPS2-b", 3564),
-    "xray": DatasetInfo(2, 224, 224, "COVIDx-CXR2", 400),
-    "digits": DatasetInfo(10, 32, 32, None, DIGITS_TEST_SIZE),
-}
 
 
 @dataclass(frozen=True)
@@ -495,19 +474,9 @@ def _registered_heads() -> tuple[str, ...]:
     return tuple(HEADS)
 
 
-def _digits_test_size() -> int:
-    try:
-        from parametricSN.data import DIGITS_TEST_SIZE as size
-    except ImportError:
-        return DIGITS_TEST_SIZE
-    return int(size)
-
-
 def _resolve_dataset(cfg: dict) -> None:
     data = cfg["dataset"]
     info = DATASET_INFO[data["name"]]
-    if data["name"] == "digits":
-        info = DatasetInfo(info.num_classes, info.height, info.width, info.data_folder, _digits_test_size())
     if data["num_classes"] is None:
         data["num_classes"] = info.num_classes
     elif data["num_classes"] != info.num_classes:

@@ -13,12 +13,12 @@ import torch
 import torch.nn.functional as F
 
 from parametricSN.data.bundle import DataBundle
+from parametricSN.data.catalog import DIGITS_TEST_SIZE
 from parametricSN.data.images import center_crop
 from parametricSN.data.options import DataOptions
 from parametricSN.data.subsets import subset_or_all
 from parametricSN.data.transforms import make_augment
 
-DIGITS_TEST_SIZE = 360
 DIGITS_TRAIN_SIZE = 1437
 DIGITS_SPLIT_SEED = 0  # fixed random_state of the train/test split: never the run seed
 DIGITS_SIZE = 32

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from parametricSN.data.catalog import DATASET_INFO
 from parametricSN.errors import UserError
 
-DATASETS = ("cifar", "kth", "xray", "digits")
+DATASETS = tuple(DATASET_INFO)
 _ALIASES = {"cifar10": "cifar", "cifar-10": "cifar", "x-ray": "xray"}
-DEFAULT_FOLDERS = {"cifar": "cifar10", "kth": "KTH-TIPS2-b", "xray": "COVIDx-CXR2", "digits": None}
-DEFAULT_SIZES = {"cifar": (32, 32), "kth": (128, 128), "xray": (224, 224), "digits": (32, 32)}
 SAMPLES = ("a", "b", "c", "d")
 
 
@@ -39,11 +38,11 @@ class DataOptions:
         name = _ALIASES.get(name, name)
         if name not in DATASETS:
             raise UserError(f"dataset.name={ds.get('name')!r} is not allowed: use one of {', '.join(DATASETS)}")
-        folder_name = ds.get("data_folder") or DEFAULT_FOLDERS[name]
+        info = DATASET_INFO[name]
+        folder_name = ds.get("data_folder") or info.data_folder
         folder = Path(ds.get("data_root") or "data") / folder_name if folder_name else None
-        default_h, default_w = DEFAULT_SIZES[name]
-        height = int(ds.get("height") or default_h)
-        width = int(ds.get("width") or default_w)
+        height = int(ds.get("height") or info.height)
+        width = int(ds.get("width") or info.width)
         if height < 1 or width < 1:
             raise UserError(f"dataset.height/width={height}x{width}: use positive sizes")
         sample = str(ds.get("sample") or "d").lower()
