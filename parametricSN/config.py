@@ -83,6 +83,9 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "seed": Field("int", 0, minimum=0, maximum=2**32 - 1),
         "save_metric": Field("bool", True),
         "device": Field("device", "auto"),
+        "precision": Field("choice", "fp32", choices=("fp32", "bf16", "fp16"), aliases={
+            "float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}),
+        "compile": Field("bool", False),
     },
     "mlflow": {
         "tracking_uri": Field("str", "sqlite:///mlruns/store.db"),
@@ -102,9 +105,14 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "data_folder": Field("str", None, nullable=True),
         "height": Field("int", None, nullable=True, minimum=1),
         "width": Field("int", None, nullable=True, minimum=1),
-        "augment": Field("choice", "autoaugment", choices=("autoaugment", "original-cifar", "noaugment"),
+        "augment": Field("choice", "autoaugment",
+                         choices=("autoaugment", "autoaugment-torchvision", "original-cifar", "noaugment"),
                          aliases={"auto-augment": "autoaugment", "original": "original-cifar",
+                                  "torchvision-autoaugment": "autoaugment-torchvision",
                                   "no-augment": "noaugment", "none": "noaugment"}),
+        "evaluate_on": Field("choice", "test", choices=("test", "validation"), aliases={
+            "val": "validation", "valid": "validation", "validate": "validation"}),
+        "validation_sample_num": Field("int", None, nullable=True, minimum=1),
         "sample": Field("choice", "d", choices=("a", "b", "c", "d"), aliases={
             f"sample-{s}": s for s in "abcd"}),
         "accum_step_multiple": Field("int", 1, minimum=1),
@@ -131,6 +139,9 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "lr": Field("float", 0.1, minimum=0.0),
         "weight_decay": Field("float", 5e-4, minimum=0.0),
         "momentum": Field("float", 0.9, minimum=0.0),
+        "cycle_momentum": Field("bool", True),
+        "base_momentum": Field("float", 0.85, minimum=0.0),
+        "max_momentum": Field("float", 0.95, minimum=0.0),
         "max_lr": Field("float", 0.06, minimum=0.0),
         "scheduler": Field("choice", "onecycle", choices=("onecycle", "cosine", "step", "none"), aliases={
             "onecyclelr": "onecycle", "one-cycle": "onecycle", "cosineannealinglr": "cosine",
@@ -482,7 +493,7 @@ def _resolve_dataset(cfg: dict) -> None:
     elif data["num_classes"] != info.num_classes:
         raise UserError(f"dataset.num_classes: {data['num_classes']} contradicts dataset '{data['name']}', "
                         f"which has {info.num_classes} classes; set {info.num_classes} or leave it empty")
-    for key in ("height", "width", "data_folder", "test_sample_num"):
+    for key in ("height", "width", "data_folder", "test_sample_num", "validation_sample_num"):
         if data[key] is None:
             data[key] = getattr(info, key)
 

@@ -15,12 +15,17 @@ class DataBundle:
 
     train_images: uint8 (N, C, H0, W0), the selected subset at stored size (H0, W0) ≥ image_size
     train_targets: int64 (N,)
-    test_images: uint8 (M, C, H, W), already resized/centre-cropped to image_size = (H, W)
+    test_images: uint8 (M, C, H, W), the EVALUATION images, already resized/centre-cropped to
+        image_size = (H, W): the test split, or (``eval_split == "validation"``) a validation
+        split carved from the training images, disjoint from the training subset
     test_targets: int64 (M,)
     mean, std: per channel, in [0, 1] units
     augment: uint8 (B, C, H0, W0) -> uint8 (B, C, H, W); training augmentation drawing from
         the torch global RNG ('noaugment' still centre-crops to (H, W))
     train_indices: positions of the subset in the dataset's full training list (int64 (N,))
+    eval_split: "test" | "validation", what test_images hold
+    eval_indices: positions of test_images in their source list (the test list, or the training
+        list for a validation split), int64 (M,)
 
     Training batch = normalize(to_float(augment(train_images[idx])));
     test batch = normalize(to_float(test_images[idx])).
@@ -39,6 +44,8 @@ class DataBundle:
     std: tuple[float, ...]
     augment: Callable[[torch.Tensor], torch.Tensor]
     train_indices: np.ndarray | None = field(default=None, repr=False)
+    eval_split: str = "test"
+    eval_indices: np.ndarray | None = field(default=None, repr=False)
 
     def to_float(self, x_uint8: torch.Tensor) -> torch.Tensor:
         """uint8 (…, C, H, W) in 0..255 -> float32 in [0, 1], same device."""

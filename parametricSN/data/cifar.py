@@ -4,7 +4,8 @@
     (or those files directly in the folder) — pickled dicts with 'data' uint8 (N, 3072) in
     R, G, B planes of 32×32 row-major, and 'labels' (N,);
 (b) an image folder: ``train/<class>/*.png|jpg`` and ``test/<class>/*.png|jpg`` (classes sorted by
-    name, as torchvision's ImageFolder does; for CIFAR-10 that equals its label order).
+    name, as torchvision's ImageFolder does; for CIFAR-10 that equals its label order); ``test/``
+    may be missing when the run evaluates on a validation split (``dataset.evaluate_on``).
 The format is picked from what the folder holds.  The batches are read with a small pickle reader
 (torchvision's CIFAR10 checks md5 sums); torchvision is used only to download when
 ``dataset.download`` is true.
@@ -21,7 +22,7 @@ import torch
 from parametricSN.data.bundle import DataBundle
 from parametricSN.data.images import center_crop, list_image_folder, read_images, resize_uint8
 from parametricSN.data.options import DataOptions
-from parametricSN.data.subsets import subset_or_all
+from parametricSN.data.subsets import subset_or_all, validation_indices
 from parametricSN.data.transforms import make_augment
 from parametricSN.errors import UserError
 
@@ -42,12 +43,18 @@ def _not_found(folder: Path) -> UserError:
         "train/<class>/*.png and test/<class>/*.png folders, or set dataset.download=true")
 
 
+def _no_test_split(missing: Path) -> UserError:
+    return UserError(
+        f"CIFAR-10 test split not found: {missing} is missing or empty; add it, or set "
+        "dataset.evaluate_on=validation to evaluate on images carved from the training split")
+
+
 def find_format(folder: Path) -> tuple[str, Path] | None:
-    """('batches', dir holding data_batch_1) or ('folders', folder) or None when neither is there."""
+    """('batches', dir holding data_batch_1) or ('folders', folder holding train/) or None."""
     for candidate in (folder / BATCH_DIR, folder):
         if (candidate / TRAIN_BATCHES[0]).is_file():
             return "batches", candidate
-    if (folder / "train").is_dir() and (folder / "test").is_dir():
+    if (folder / "train").is_dir():
         return "folders", folder
     return None
 
@@ -98,7 +105,8 @@ def _class_names(batch_dir: Path) -> list[str]:
 
 def load_cifar(opts: DataOptions) -> DataBundle:
     """CIFAR-10 DataBundle: the balanced train subset (stored at base size, 32 unless the model
-    is larger) and the test set (full 10k, or a balanced test_sample_num) at the model size."""
+    is larger) and the evaluation images at the model size: the test set (full 10k, or a
+    balanced test_sample_num), or a validation split carved from the training images."""
     folder = opts.folder
     found = find_format(folder)
     if found is None and opts.download:
@@ -107,33 +115,47 @@ def load_cifar(opts: DataOptions) -> DataBundle:
     if found is None:
         raise _not_found(folder)
     kind, where = found
-    base = opts.base_size(CIFAR_SIZE)
-    if kind == "batches":
-        train_all, train_labels = read_batches(where, TRAIN_BATCHES)
-        train_idx = subset_or_all(train_labels, opts.train_n, opts.seed, "dataset.train_sample_num")
-        train_images = train_all[torch.from_numpy(train_idx)].clone()
-        del train_all
-        test_all, test_labels = read_batches(where, [TEST_BATCH])
-        test_idx = subset_or_all(test_labels, opts.test_n, opts.seed, "dataset.test_sample_num")
-        test_images = test_all[torch.from_numpy(test_idx)].clone()
-        class_names = _class_names(where)
-        train_images = resize_uint8(train_images, (base, base))
-        test_images = resize_uint8(test_images, (base, base))
+    read = _read_batches_split if kind == "batches" else _read_folder_split
+    train_images, train_labels, class_names = read(where, "train", opts)
+    train_idx = subset_or_all(train_labels, opts.train_n, opts.seed, "dataset.train_sample_num")
+    if opts.validates:
+        eval_images, eval_labels = train_images, train_labels
+        eval_idx = validation_indices(train_labels, opts.validation_n, train_idx)
     else:
-        train_paths, train_labels, class_names = list_image_folder(where / "train")
-        test_paths, test_labels, _ = list_image_folder(where / "test", class_names)
-        if len(train_paths) == 0 or len(test_paths) == 0:
-            raise _not_found(folder)
-        train_idx = subset_or_all(train_labels, opts.train_n, opts.seed, "dataset.train_sample_num")
-        test_idx = subset_or_all(test_labels, opts.test_n, opts.seed, "dataset.test_sample_num")
-        train_images = read_images([train_paths[i] for i in train_idx], 3, base)
-        test_images = read_images([test_paths[i] for i in test_idx], 3, base)
+        eval_images, eval_labels, _ = read(where, "test", opts, class_names)
+        eval_idx = subset_or_all(eval_labels, opts.test_n, opts.seed, "dataset.test_sample_num")
     opts.check_num_classes(len(class_names), folder)
     return DataBundle(
         name="cifar", class_names=list(class_names), num_classes=len(class_names), in_channels=3,
-        image_size=opts.image_size, train_images=train_images,
+        image_size=opts.image_size, train_images=train_images(train_idx),
         train_targets=torch.from_numpy(train_labels[train_idx]),
-        test_images=center_crop(test_images, opts.image_size).contiguous(),
-        test_targets=torch.from_numpy(test_labels[test_idx]),
+        test_images=center_crop(eval_images(eval_idx), opts.image_size).contiguous(),
+        test_targets=torch.from_numpy(eval_labels[eval_idx]),
         mean=CIFAR_MEAN, std=CIFAR_STD,
-        augment=make_augment(opts.augment, "cifar", opts.image_size), train_indices=train_idx)
+        augment=make_augment(opts.augment, "cifar", opts.image_size), train_indices=train_idx,
+        eval_split=opts.evaluate_on, eval_indices=eval_idx)
+
+
+def _read_batches_split(where: Path, split: str, opts: DataOptions, class_names=None):
+    """(images, labels int64 (N,), class_names) of the python batches' train or test split;
+    ``images(indices)`` -> uint8 (n, 3, S, S) at the stored base size S."""
+    names = TRAIN_BATCHES if split == "train" else [TEST_BATCH]
+    if split == "test" and not (where / TEST_BATCH).is_file():
+        raise _no_test_split(where / TEST_BATCH)
+    images, labels = read_batches(where, names)
+    base = opts.base_size(CIFAR_SIZE)
+    return (lambda idx: resize_uint8(images[torch.from_numpy(idx)].clone(), (base, base)),
+            labels, class_names or _class_names(where))
+
+
+def _read_folder_split(where: Path, split: str, opts: DataOptions, class_names=None):
+    """(images, labels int64 (N,), class_names) of ``where/<split>/<class>/*.png|jpg``;
+    ``images(indices)`` decodes only those files -> uint8 (n, 3, S, S) at the base size S."""
+    root = where / split
+    if split == "test" and not root.is_dir():
+        raise _no_test_split(root)
+    paths, labels, names = list_image_folder(root, class_names)
+    if len(paths) == 0:
+        raise _no_test_split(root) if split == "test" else _not_found(where)
+    base = opts.base_size(CIFAR_SIZE)
+    return lambda idx: read_images([paths[i] for i in idx], 3, base), labels, names

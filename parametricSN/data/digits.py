@@ -16,7 +16,7 @@ from parametricSN.data.bundle import DataBundle
 from parametricSN.data.catalog import DIGITS_TEST_SIZE
 from parametricSN.data.images import center_crop
 from parametricSN.data.options import DataOptions
-from parametricSN.data.subsets import subset_or_all
+from parametricSN.data.subsets import subset_or_all, validation_indices
 from parametricSN.data.transforms import make_augment
 
 DIGITS_TRAIN_SIZE = 1437
@@ -51,13 +51,18 @@ def digits_images(size: int = DIGITS_SIZE) -> tuple[torch.Tensor, np.ndarray]:
 
 def load_digits_bundle(opts: DataOptions) -> DataBundle:
     """digits DataBundle: balanced subset of the fixed training split; the whole test split
-    (or a balanced ``test_sample_num`` of it)."""
+    (or a balanced ``test_sample_num`` of it), or a validation split of the training part."""
     opts.check_num_classes(len(DIGITS_CLASSES), "scikit-learn's digits")
     images, targets = digits_images(opts.base_size(DIGITS_SIZE))
     train_split, test_split = digits_split()
     train_sub = subset_or_all(targets[train_split], opts.train_n, opts.seed, "dataset.train_sample_num")
-    test_sub = subset_or_all(targets[test_split], opts.test_n, opts.seed, "dataset.test_sample_num")
-    train_idx, test_idx = train_split[train_sub], test_split[test_sub]
+    if opts.validates:
+        eval_sub = validation_indices(targets[train_split], opts.validation_n, train_sub)
+        eval_split = train_split
+    else:
+        eval_sub = subset_or_all(targets[test_split], opts.test_n, opts.seed, "dataset.test_sample_num")
+        eval_split = test_split
+    train_idx, test_idx = train_split[train_sub], eval_split[eval_sub]
     return DataBundle(
         name="digits", class_names=list(DIGITS_CLASSES), num_classes=len(DIGITS_CLASSES),
         in_channels=1, image_size=opts.image_size,
@@ -66,4 +71,5 @@ def load_digits_bundle(opts: DataOptions) -> DataBundle:
         test_images=center_crop(images[torch.from_numpy(test_idx)], opts.image_size).contiguous(),
         test_targets=torch.from_numpy(targets[test_idx]),
         mean=DIGITS_MEAN, std=DIGITS_STD,
-        augment=make_augment(opts.augment, "cifar", opts.image_size), train_indices=train_sub)
+        augment=make_augment(opts.augment, "cifar", opts.image_size), train_indices=train_sub,
+        eval_split=opts.evaluate_on, eval_indices=eval_sub)

@@ -17,7 +17,7 @@ import torch
 from parametricSN.data.bundle import DataBundle
 from parametricSN.data.images import class_folders, image_files, read_images
 from parametricSN.data.options import SAMPLES, DataOptions
-from parametricSN.data.subsets import subset_or_all
+from parametricSN.data.subsets import subset_or_all, validation_indices
 from parametricSN.data.transforms import make_augment
 from parametricSN.errors import UserError
 
@@ -49,7 +49,8 @@ def list_sample(folder: Path, materials: list[str], sample: str) -> tuple[list[P
 
 
 def load_kth(opts: DataOptions) -> DataBundle:
-    """KTH-TIPS2-b DataBundle (train on opts.sample, test on the other three)."""
+    """KTH-TIPS2-b DataBundle (train on opts.sample, test on the other three, or validate on
+    images of opts.sample outside the training subset)."""
     folder = opts.folder
     materials = class_folders(folder) if folder.is_dir() else []
     if not materials:
@@ -58,19 +59,15 @@ def load_kth(opts: DataOptions) -> DataBundle:
     base = opts.base_size(KTH_RESIZE)
 
     train_paths, train_labels = list_sample(folder, materials, opts.sample)
-    test_paths: list[Path] = []
-    test_parts = []
-    for other in SAMPLES:
-        if other != opts.sample:
-            paths, labels = list_sample(folder, materials, other)
-            test_paths += paths
-            test_parts.append(labels)
-    test_labels = np.concatenate(test_parts)
-    if len(train_paths) == 0 or len(test_paths) == 0:
+    if len(train_paths) == 0:
         raise _not_found(folder, "has no images")
-
     train_idx = subset_or_all(train_labels, opts.train_n, opts.seed, "dataset.train_sample_num")
-    test_idx = subset_or_all(test_labels, opts.test_n, opts.seed, "dataset.test_sample_num")
+    if opts.validates:
+        test_paths, test_labels = train_paths, train_labels
+        test_idx = validation_indices(train_labels, opts.validation_n, train_idx)
+    else:
+        test_paths, test_labels = _test_samples(folder, materials, opts.sample)
+        test_idx = subset_or_all(test_labels, opts.test_n, opts.seed, "dataset.test_sample_num")
     return DataBundle(
         name="kth", class_names=list(materials), num_classes=len(materials), in_channels=3,
         image_size=opts.image_size,
@@ -79,4 +76,19 @@ def load_kth(opts: DataOptions) -> DataBundle:
         test_images=read_images([test_paths[i] for i in test_idx], 3, base, crop=opts.image_size),
         test_targets=torch.from_numpy(test_labels[test_idx]),
         mean=IMAGENET_MEAN, std=IMAGENET_STD,
-        augment=make_augment(opts.augment, "kth", opts.image_size), train_indices=train_idx)
+        augment=make_augment(opts.augment, "kth", opts.image_size), train_indices=train_idx,
+        eval_split=opts.evaluate_on, eval_indices=test_idx)
+
+
+def _test_samples(folder: Path, materials: list[str], train_sample: str) -> tuple[list[Path], np.ndarray]:
+    """The three physical samples other than ``train_sample`` -> (paths, int64 targets)."""
+    paths: list[Path] = []
+    parts = []
+    for other in SAMPLES:
+        if other != train_sample:
+            sample_paths, labels = list_sample(folder, materials, other)
+            paths += sample_paths
+            parts.append(labels)
+    if not paths:
+        raise _not_found(folder, "has no test images")
+    return paths, np.concatenate(parts)

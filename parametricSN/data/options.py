@@ -11,13 +11,16 @@ from parametricSN.errors import UserError
 DATASETS = tuple(DATASET_INFO)
 _ALIASES = {"cifar10": "cifar", "cifar-10": "cifar", "x-ray": "xray"}
 SAMPLES = ("a", "b", "c", "d")
+EVALUATION_SPLITS = ("test", "validation")
 
 
 @dataclass(frozen=True)
 class DataOptions:
     """name; folder = data_root/data_folder; train_n/test_n (None = whole set / dataset's
     standard test set); seed for the subsets; sample (KTH); augment mode; image_size (H, W)
-    of the model input; download (CIFAR); num_classes (None = don't check)."""
+    of the model input; download (CIFAR); num_classes (None = don't check); evaluate_on
+    ("test" | "validation": what the bundle's evaluation images are); validation_n (size of the
+    validation split carved from the training images; None = the dataset's default)."""
 
     name: str
     folder: Path | None
@@ -29,6 +32,8 @@ class DataOptions:
     image_size: tuple[int, int]
     download: bool
     num_classes: int | None
+    evaluate_on: str = "test"
+    validation_n: int | None = None
 
     @classmethod
     def from_config(cls, cfg: dict) -> "DataOptions":
@@ -51,19 +56,30 @@ class DataOptions:
         train_n = ds.get("train_sample_num", 100)
         test_n = ds.get("test_sample_num")
         num_classes = ds.get("num_classes")
+        evaluate_on = str(ds.get("evaluate_on") or "test").lower()
+        if evaluate_on not in EVALUATION_SPLITS:
+            raise UserError(f"dataset.evaluate_on={ds.get('evaluate_on')!r} is not allowed: use one of "
+                            f"{', '.join(EVALUATION_SPLITS)}")
+        validation_n = ds.get("validation_sample_num") or info.validation_sample_num
         return cls(name=name, folder=folder,
                    train_n=None if train_n is None else int(train_n),
                    test_n=None if test_n is None else int(test_n),
                    seed=int(general.get("seed", 0) or 0), sample=sample,
                    augment=str(ds.get("augment") or "autoaugment"),
                    image_size=(height, width), download=bool(ds.get("download", False)),
-                   num_classes=None if num_classes is None else int(num_classes))
+                   num_classes=None if num_classes is None else int(num_classes),
+                   evaluate_on=evaluate_on, validation_n=int(validation_n))
 
     def base_size(self, resize: int) -> int:
         """Side of the square the dataset is resized to before cropping to image_size: the
         dataset's own resize (CIFAR 32, KTH 200, X-ray 260, digits 32), grown if the model
         input is larger."""
         return max(resize, *self.image_size)
+
+    @property
+    def validates(self) -> bool:
+        """True when the run evaluates on a validation split carved from the training images."""
+        return self.evaluate_on == "validation"
 
     def check_num_classes(self, found: int, where) -> None:
         """UserError when the config's dataset.num_classes disagrees with the data on disk."""

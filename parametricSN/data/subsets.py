@@ -57,3 +57,42 @@ def subset_or_all(targets: Sequence[int], n_samples: int | None, seed: int, key:
     if n_samples is None or int(n_samples) == len(labels):
         return np.arange(len(labels), dtype=np.int64)
     return balanced_subset_indices(labels, n_samples, seed, key=key)
+
+
+# The validation split does not depend on the run seed: runs with different seeds are compared on
+# (nearly) the same images, the few that one run trains on being left out for that run only.
+VALIDATION_SEED = 0
+
+
+def validation_indices(targets: Sequence[int], n_samples: int, exclude: Sequence[int],
+                       key: str = "dataset.validation_sample_num") -> np.ndarray:
+    """A class-balanced validation subset of ``n_samples`` items, disjoint from ``exclude``.
+
+    For each class c in sorted order, the indices of class c are shuffled by one fixed
+    ``numpy.random.RandomState(VALIDATION_SEED)`` (one permutation per class, drawn in class
+    order); the indices in ``exclude`` (the run's training subset) are dropped and the first
+    ``n_samples / C`` kept. Because the shuffle is fixed, two runs whose training subsets differ
+    share all of their validation images but the few either trains on.
+
+    Returns int64 (n_samples,): per-class blocks in class order, each block ascending.
+    ``key`` names the config key in the error when ``n_samples`` is impossible.
+    """
+    labels = _as_labels(targets)
+    classes = np.unique(labels)
+    excluded = np.zeros(len(labels), dtype=bool)
+    excluded[np.asarray(exclude, dtype=np.int64)] = True
+    rng = np.random.RandomState(VALIDATION_SEED)
+    pools = []
+    for c in classes:
+        members = np.flatnonzero(labels == c)
+        shuffled = members[rng.permutation(len(members))]
+        pools.append(shuffled[~excluded[shuffled]])
+    n, n_classes = int(n_samples), len(classes)
+    available = min((len(pool) for pool in pools), default=0)
+    if n <= 0 or n_classes == 0 or n % n_classes != 0 or n // n_classes > available:
+        raise UserError(
+            f"{key}={n_samples} is not possible: use a multiple of the {n_classes} classes up to "
+            f"{n_classes * available} (the smallest class has {available} training images outside the "
+            f"training subset); or lower dataset.train_sample_num, or set dataset.evaluate_on=test")
+    per_class = n // n_classes
+    return np.concatenate([np.sort(pool[:per_class]) for pool in pools]).astype(np.int64)

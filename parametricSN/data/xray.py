@@ -22,7 +22,7 @@ import torch
 from parametricSN.data.bundle import DataBundle
 from parametricSN.data.images import read_images
 from parametricSN.data.options import DataOptions
-from parametricSN.data.subsets import subset_or_all
+from parametricSN.data.subsets import subset_or_all, validation_indices
 from parametricSN.data.transforms import make_augment
 from parametricSN.errors import UserError
 
@@ -66,24 +66,30 @@ def read_label_file(path: Path) -> tuple[list[str], np.ndarray]:
 def load_xray(opts: DataOptions) -> DataBundle:
     """COVIDx CXR-2 DataBundle, grayscale (in_channels 1)."""
     folder = opts.folder
-    for needed in ("train.txt", "test.txt", "train", "test"):
+    for needed in ("train.txt", "train") + (() if opts.validates else ("test.txt", "test")):
         if not (folder / needed).exists():
             raise _not_found(folder, folder / needed)
     opts.check_num_classes(len(XRAY_CLASSES), folder)
     base = opts.base_size(XRAY_RESIZE)
 
     train_files, train_labels = read_label_file(folder / "train.txt")
-    test_files, test_labels = read_label_file(folder / "test.txt")
     train_idx = subset_or_all(train_labels, opts.train_n, opts.seed, "dataset.train_sample_num")
-    test_n = XRAY_TEST_SAMPLES if opts.test_n is None else opts.test_n
-    test_idx = subset_or_all(test_labels, test_n, opts.seed, "dataset.test_sample_num")
+    if opts.validates:
+        eval_dir, test_files, test_labels = "train", train_files, train_labels
+        test_idx = validation_indices(train_labels, opts.validation_n, train_idx)
+    else:
+        eval_dir = "test"
+        test_files, test_labels = read_label_file(folder / "test.txt")
+        test_n = XRAY_TEST_SAMPLES if opts.test_n is None else opts.test_n
+        test_idx = subset_or_all(test_labels, test_n, opts.seed, "dataset.test_sample_num")
     return DataBundle(
         name="xray", class_names=list(XRAY_CLASSES), num_classes=len(XRAY_CLASSES), in_channels=1,
         image_size=opts.image_size,
         train_images=read_images([folder / "train" / train_files[i] for i in train_idx], 1, base),
         train_targets=torch.from_numpy(train_labels[train_idx]),
-        test_images=read_images([folder / "test" / test_files[i] for i in test_idx], 1, base,
+        test_images=read_images([folder / eval_dir / test_files[i] for i in test_idx], 1, base,
                                 crop=opts.image_size),
         test_targets=torch.from_numpy(test_labels[test_idx]),
         mean=XRAY_MEAN, std=XRAY_STD,
-        augment=make_augment(opts.augment, "xray", opts.image_size), train_indices=train_idx)
+        augment=make_augment(opts.augment, "xray", opts.image_size), train_indices=train_idx,
+        eval_split=opts.evaluate_on, eval_indices=test_idx)

@@ -13,8 +13,10 @@ group                 parameters                            LR (peak LR for onec
 ====================  ====================================  ===============================  ============
 
 Schedules: ``onecycle`` is stepped once per OPTIMIZER step (after gradient accumulation), with one
-peak per group, ``div_factor``, ``three_phase`` and cosine annealing; momentum is NOT cycled, so the
-configured ``optim.momentum`` is the one used. ``cosine`` (CosineAnnealingLR, ``optim.T_max`` epochs,
+peak per group, ``div_factor``, ``three_phase`` and cosine annealing. As published (torch's default),
+it cycles the momentum inversely to the LR, from ``optim.max_momentum`` (0.95) down to
+``optim.base_momentum`` (0.85) at the LR peak and back (Adam: its β1); ``optim.momentum`` is then
+unused. ``optim.cycle_momentum: false`` keeps ``optim.momentum`` constant instead. ``cosine`` (CosineAnnealingLR, ``optim.T_max`` epochs,
 default model.epoch) and ``step`` (StepLR every ``optim.step_size`` epochs by ``optim.step_gamma``)
 are stepped once per epoch. ``none`` keeps the LRs constant.
 """
@@ -85,8 +87,15 @@ def build_optimizer(model: nn.Module, cfg: Mapping[str, Any]) -> torch.optim.Opt
 
 
 def group_lrs(optimizer: torch.optim.Optimizer) -> dict[str, float]:
-    """Current LR per group as metric names: {"lr_head": …, "lr_orientation": …, "lr_scattering": …}."""
-    return {f"lr_{g.get('name', i)}": float(g["lr"]) for i, g in enumerate(optimizer.param_groups)}
+    """Current LR per group as metric names: {"lr_head": …, "lr_orientation": …, "lr_scattering": …},
+    plus ``momentum`` (SGD's momentum or Adam's β1 of the first group; every group shares it)."""
+    lrs = {f"lr_{g.get('name', i)}": float(g["lr"]) for i, g in enumerate(optimizer.param_groups)}
+    first = optimizer.param_groups[0]
+    if "momentum" in first:
+        lrs["momentum"] = float(first["momentum"])
+    elif "betas" in first:
+        lrs["momentum"] = float(first["betas"][0])
+    return lrs
 
 
 def optimizer_steps_per_epoch(num_batches: int, accum_steps: int) -> int:
@@ -125,7 +134,9 @@ def build_schedule(optimizer: torch.optim.Optimizer, cfg: Mapping[str, Any], ste
             optimizer, max_lr=peaks, total_steps=total_steps, anneal_strategy="cos",
             div_factor=float(_get(cfg, "optim", "div_factor", 25.0)),
             three_phase=bool(_get(cfg, "optim", "three_phase", False)),
-            cycle_momentum=False,
+            cycle_momentum=bool(_get(cfg, "optim", "cycle_momentum", True)),
+            base_momentum=float(_get(cfg, "optim", "base_momentum", 0.85)),
+            max_momentum=float(_get(cfg, "optim", "max_momentum", 0.95)),
         )
         return Schedule(scheduler, per_step=True, total_steps=total_steps)
     if name == "cosine":

@@ -102,7 +102,29 @@ def test_onecycle_peaks_per_group_and_ends_exactly_at_the_last_step():
     assert max(s["lr_scattering"] for s in seen) == pytest.approx(0.1, rel=1e-3)
     assert head[-1] == pytest.approx(0.06 / 25 / 1e4)  # the final LR is reached at the last step
     assert head[-2] > head[-1]
-    assert all(g["momentum"] == 0.7 for g in opt.param_groups)  # momentum is not cycled
+
+
+def test_onecycle_cycles_momentum_inversely_to_the_lr_as_published():
+    model = model_for()
+    cfg = {**OPTIM, "model": {"epoch": 4}, "optim": {**OPTIM["optim"], "scheduler": "onecycle"}}
+    opt = build_optimizer(model, cfg)
+    seen = lrs_over(opt, build_schedule(opt, cfg, steps_per_epoch=5), 4, 5)
+    head = [s["lr_head"] for s in seen]
+    momentum = [s["momentum"] for s in seen]
+    assert momentum[0] == pytest.approx(0.95)                       # optim.momentum (0.7) is not used
+    assert momentum[head.index(max(head))] == pytest.approx(0.85, abs=1e-3)
+    assert momentum[-1] == pytest.approx(0.95, abs=1e-3)
+    assert min(momentum) >= 0.85 - 1e-9 and max(momentum) <= 0.95 + 1e-9
+    assert all(g["momentum"] == opt.param_groups[0]["momentum"] for g in opt.param_groups)
+
+
+def test_cycle_momentum_false_keeps_the_configured_momentum():
+    model = model_for()
+    cfg = {**OPTIM, "model": {"epoch": 2},
+           "optim": {**OPTIM["optim"], "scheduler": "onecycle", "cycle_momentum": False}}
+    opt = build_optimizer(model, cfg)
+    seen = lrs_over(opt, build_schedule(opt, cfg, steps_per_epoch=5), 2, 5)
+    assert {s["momentum"] for s in seen} == {0.7}
 
 
 def test_onecycle_three_phase_changes_the_shape():
@@ -135,7 +157,7 @@ def test_no_schedule_keeps_lrs_constant():
     cfg = {**OPTIM, "model": {"epoch": 2}, "optim": {**OPTIM["optim"], "scheduler": "none"}}
     opt = build_optimizer(model_for(), cfg)
     seen = lrs_over(opt, build_schedule(opt, cfg, 3), 2, 3)
-    assert {tuple(s.values()) for s in seen} == {(0.3, 0.2, 0.1)}
+    assert {tuple(s.values()) for s in seen} == {(0.3, 0.2, 0.1, 0.7)}  # three LRs, momentum
 
 
 def test_unknown_names_are_user_errors():
