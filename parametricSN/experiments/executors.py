@@ -125,12 +125,14 @@ def _outcome_from_result(job: Job, result: Any) -> Outcome:
     return outcome
 
 
-def run_training_quiet(cfg: dict) -> Any:
-    """:func:`parametricSN.run.run_training` without its progress bar (parallel runs would
-    interleave their bars)."""
+def run_training_in_worker(cfg: dict) -> Any:
+    """:func:`parametricSN.run.run_training` in a pool worker: its progress bar on its own terminal
+    line (1 + the worker's index, below the sweep's bar), and only when stderr is a terminal."""
+    import sys
+
     from parametricSN.run import run_training
 
-    return run_training(cfg, progress=False)
+    return run_training(cfg, progress=sys.stderr.isatty(), bar_position=1 + _WORKER["index"])
 
 
 # ---- executors ------------------------------------------------------------------------------

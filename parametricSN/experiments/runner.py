@@ -23,10 +23,11 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
 import yaml
+from tqdm import tqdm
 
 from parametricSN.errors import UserError
 from parametricSN.experiments.executors import (
-    FINISHED, Job, LocalExecutor, Outcome, SubmititExecutor, run_training_quiet,
+    FINISHED, Job, LocalExecutor, Outcome, SubmititExecutor, run_training_in_worker,
 )
 from parametricSN.plugins import head_plugin, load_object, register_plugins
 from parametricSN.experiments.sweeps import Sweep, deep_update, flatten, variant_label
@@ -239,8 +240,13 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
     total = len(runs)
     width = len(str(total))
 
+    bar = None  # the sweep's progress bar (runs done / to run), while runs execute
+
     def say(text: str) -> None:
-        print(text, file=out, flush=True)
+        if bar is not None:
+            bar.write(text, file=out)   # above the bars, without breaking them
+        else:
+            print(text, file=out, flush=True)
 
     if args.dry_run:
         for index, cfg in enumerate(runs):
@@ -253,7 +259,7 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
         if args.executor == "local" and args.workers == 1:
             from parametricSN.run import run_training as train_fn
         else:
-            train_fn = run_training_quiet
+            train_fn = run_training_in_worker
 
     executor = make_executor(args)
     executor.prepare()
@@ -284,8 +290,15 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
             say(f"{head}: final_test_acc {acc} (run {outcome.run_id})")
         else:
             say(f"{head}: {outcome.error}")
+        bar.update(1)
 
-    outcomes = executor.run(jobs, on_done) if jobs else []
+    # runs done / to run on stderr (hidden when it is not a terminal); each run's own bar shows below
+    bar = tqdm(total=len(jobs), desc="sweep", unit="run", file=sys.stderr, disable=None, dynamic_ncols=True)
+    try:
+        outcomes = executor.run(jobs, on_done) if jobs else []
+    finally:
+        bar.close()
+        bar = None
     if jobs and not outcomes:  # submitted without waiting
         say(f"summary: {len(jobs)} submitted, {skipped} skipped ({_runs(total)}); "
             f"rerun this command later to resume what did not finish")

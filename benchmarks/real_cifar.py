@@ -1,0 +1,86 @@
+"""Shared by the real-data benchmarks: the CIFAR-10 JPEG archive, the published LL sweep, results.
+
+The archive (``../shared/data/cifar10-train-jpeg.tar.gz`` beside the repository) holds the 50,000
+CIFAR-10 training images as ``cifar10/train/<class>/NNNN.jpg``; it has no test split, so these
+benchmarks evaluate on the validation split carved from the training images
+(``dataset.evaluate_on: validation``). It is extracted once into a cache folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import statistics
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from parametricSN.errors import UserError  # noqa: E402
+
+ARCHIVE = REPO.parent / "shared" / "data" / "cifar10-train-jpeg.tar.gz"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "parametricSN" / "data"
+LL_SCRIPT = REPO / "experiments" / "cifar" / "ll" / "ll_100sample_cifar10_experiment.py"
+
+# What the predecessor's own code gave on these images (issue 8; seed 207715039, real test split,
+# published LL protocol), and the project with the predecessor's recipe swapped in (SPEC §4b).
+PREDECESSOR = {"TF S+LL": "37.7 (1 seed)", "TF LS+LL": "33.6 (1 seed)"}
+SWAPPED_IN = {"TF S+LL": "37.9 ± 1.5 (8 seeds)", "TF LS+LL": "34.3 ± 2.5 (10 seeds)"}
+
+
+def extract_archive(archive: Path = ARCHIVE, cache: Path = CACHE) -> Path:
+    """The data_root holding ``cifar10/train/<class>/*.jpg``, extracting ``archive`` there once.
+
+    Extraction goes to a temporary folder renamed into place at the end, so an interrupted one
+    never leaves a half-written dataset. UserError (one line) when the archive is missing.
+    """
+    target = cache / "cifar10"
+    marker = target / ".extracted"
+    if marker.is_file():
+        return cache
+    if not archive.is_file():
+        raise UserError(f"real CIFAR-10 images not found: {archive} is missing (the project's shared data, "
+                        f"../shared/data/cifar10-train-jpeg.tar.gz beside the repository); pass --archive PATH")
+    cache.mkdir(parents=True, exist_ok=True)
+    print(f"extracting {archive} into {cache} (once)", file=sys.stderr)
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp, filter="data")
+        if not (Path(tmp) / "cifar10" / "train").is_dir():
+            raise UserError(f"{archive} does not hold cifar10/train/<class>/*.jpg")
+        shutil.rmtree(target, ignore_errors=True)
+        (Path(tmp) / "cifar10").rename(target)
+    marker.write_text(f"{archive} {archive.stat().st_size}\n")
+    return cache
+
+
+def ll_sweep():
+    """The SWEEP of experiments/cifar/ll/ll_100sample_cifar10_experiment.py (the one definition of
+    the published LL 100-sample protocol)."""
+    spec = importlib.util.spec_from_file_location("ll_100sample_cifar10_experiment", LL_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.SWEEP
+
+
+def finished_runs(tracking_uri: str, experiment: str, cfgs: list[dict]) -> list[tuple[dict, object]]:
+    """(config, MLflow run) for each config that the experiment holds as FINISHED."""
+    from mlflow.tracking import MlflowClient
+
+    from parametricSN.config import config_hash
+    from parametricSN.experiments.resume import finished_run_ids
+
+    ids = finished_run_ids(tracking_uri, experiment, [config_hash(c) for c in cfgs])
+    client = MlflowClient(tracking_uri=tracking_uri)
+    return [(c, client.get_run(ids[config_hash(c)])) for c in cfgs if config_hash(c) in ids]
+
+
+def mean_std(values: list[float]) -> str:
+    """'37.42 ± 0.51' (sample std, ddof 1), or the single value."""
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
