@@ -37,10 +37,13 @@ from parametricSN.training import (
     optimizer_steps_per_epoch,
     train_epoch,
 )
-from parametricSN.tracking.recorder import History, TrajectoryRecorder
+from parametricSN.training.precision import Precision
+from parametricSN.tracking.recorder import History, Stopwatch, TrajectoryRecorder
 
 BANK_PARAMETERS = ("theta", "xi", "sigma", "gamma")
+COMPILE_BACKEND = "inductor"  # torch.compile's backend for general.compile (tests use "eager")
 MAX_TRAJECTORY_FRAMES = 200
+PATH_PARAMS = ("dataset.data_root", "model.weights")  # logged as absolute paths
 
 
 @dataclass
@@ -49,7 +52,8 @@ class TrainResult:
 
     run_id: the MLflow run; status: "FINISHED" | "FAILED" | "KILLED"; final_test_acc: percent
     (NaN if the run never tested); metrics: the last value of every logged metric;
-    message: one line saying why a run FAILED (else None); tracking_uri: where the run lives.
+    message: one line saying why a run FAILED (else None); tracking_uri: where the run lives
+    (absolute); experiment_id: the run's MLflow experiment.
     """
 
     run_id: str
@@ -58,6 +62,7 @@ class TrainResult:
     metrics: dict[str, float] = field(default_factory=dict)
     message: str | None = None
     tracking_uri: str = ""
+    experiment_id: str = ""
 
 
 def resolve_device(name: str) -> torch.device:
@@ -93,10 +98,26 @@ def _count(params) -> int:
     return sum(p.numel() for p in params)
 
 
-def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool = True) -> TrainResult:
+def _config_params(cfg: Mapping[str, Any], tracking_uri: str) -> dict[str, Any]:
+    """flatten_config(cfg) with the store's absolute URI and PATH_PARAMS made absolute (unset
+    keys stay None; MlflowRun.log_params leaves them out)."""
+    from parametricSN.config import flatten_config
+
+    flat = flatten_config(cfg)
+    flat["mlflow.tracking_uri"] = tracking_uri
+    for key in PATH_PARAMS:
+        if flat.get(key):
+            flat[key] = str(Path(str(flat[key])).expanduser().resolve())
+    return flat
+
+
+def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool = True,
+                 bar_position: int | None = None) -> TrainResult:
     """Train the model ``cfg`` describes and track it as one MLflow run (architecture §5).
 
-    ``progress``: show the tqdm bar (stderr). ``figures``: draw the PNG figures and GIFs (False
+    ``progress``: show the tqdm bar (stderr), on terminal line ``bar_position`` below the cursor
+    when given (parallel sweep workers: one line each), else below any open bar.
+    ``figures``: draw the PNG figures and GIFs (False
     saves seconds per run in sweeps and tests; trajectory.npz and the model are logged anyway).
 
     Raises UserError (before any MLflow run is created) for a bad config or a missing dataset;
@@ -104,11 +125,12 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
     training loss ends the run FAILED and returns a TrainResult with status "FAILED" and a
     one-line ``message``.
     """
-    from parametricSN.config import config_hash, flatten_config, validate_config
+    from parametricSN.config import config_hash, validate_config
     from parametricSN.data import build_data
     from parametricSN.models import build_model
 
     # ---- everything that can be wrong with the config or the data fails here, before MLflow
+    setup_started = time.perf_counter()
     cfg = validate_config(cfg)
     general, data_cfg, scat_cfg, model_cfg = cfg["general"], cfg["dataset"], cfg["scattering"], cfg["model"]
     device = resolve_device(general["device"])
@@ -119,6 +141,8 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
 
     data = build_data(cfg)
     model = build_model(cfg, data.in_channels, data.num_classes, data.image_size).to(device)
+    if general["compile"]:
+        model.head.compile(backend=COMPILE_BACKEND)  # in place: the state_dict keeps its keys
     loss_fn = build_loss(model_cfg["loss"])
     optimizer = build_optimizer(model, cfg)
     n_train, batch_size = int(data.train_images.shape[0]), int(data_cfg["train_batch_size"])
@@ -137,18 +161,21 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
                                       parameters=True, filters=filter_video)
 
     # ---- the MLflow run
-    from parametricSN.tracking.mlflow_run import MlflowRun
+    from parametricSN.tracking.mlflow_run import MlflowRun, absolute_tracking_uri
+    from parametricSN.tracking.provenance import provenance_tags
 
-    tracking_uri = cfg["mlflow"]["tracking_uri"]
+    tracking_uri = absolute_tracking_uri(cfg["mlflow"]["tracking_uri"])
     run = MlflowRun.start(
         tracking_uri, cfg["mlflow"]["experiment_name"], cfg["mlflow"]["run_name"] or default_run_name(cfg),
-        tags={"config_hash": config_hash(cfg), "dataset": data.name, "seed": seed, "model": model_cfg["name"]},
+        tags={"config_hash": config_hash(cfg), "dataset": data.name, "evaluation_split": data.eval_split,
+              "seed": seed, "model": model_cfg["name"],
+              **provenance_tags(device, data)},
     )
-    history = History()
-    started = time.perf_counter()
+    history, timer = History(), Stopwatch()
+    timer.seconds["setup_s"] = time.perf_counter() - setup_started
     try:
         run.log_params({
-            **flatten_config(cfg),
+            **_config_params(cfg, tracking_uri),
             "derived.num_parameters": _count(model.parameters()),
             "derived.num_trainable_parameters": _count(p for p in model.parameters() if p.requires_grad),
             "derived.num_filter_parameters": _count(filters.values()),
@@ -162,18 +189,22 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
         before = _filter_snapshot(scattering)
         message = None
         try:
-            _train(model, data, device, cfg, loss_fn, optimizer, schedule, run, history, recorder,
-                   log_distance, progress)
+            with timer("duration_s"):
+                _train(model, data, device, cfg, loss_fn, optimizer, schedule, run, history, recorder,
+                       log_distance, progress, timer=timer, bar_position=bar_position)
         except NonFiniteLossError as error:
             message = str(error)
-        duration = time.perf_counter() - started
         final = history.last("test_acc")
-        end_metrics = {"duration_s": duration} if message else {"final_test_acc": final, "duration_s": duration}
+        end_metrics = {**({} if message else {"final_test_acc": final}), **_timings(timer)}
         run.log_metrics(end_metrics, step=int(model_cfg["epoch"]))
         history.add(int(model_cfg["epoch"]), end_metrics)
-        _log_artifacts(run, history, before, scattering, recorder, log_distance, figures)
-        if model_cfg["save"] and message is None:
-            _log_model(run, model, cfg, data, final)
+        with timer("artifacts_s"):
+            _log_artifacts(run, history, before, scattering, recorder, log_distance, figures)
+            if model_cfg["save"] and message is None:
+                _log_model(run, model, cfg, data, final)
+        artifacts = {"artifacts_s": timer.seconds["artifacts_s"]}
+        run.log_metrics(artifacts, step=int(model_cfg["epoch"]))
+        history.add(int(model_cfg["epoch"]), artifacts)
         if message is not None:
             run.set_tags({"failure": message})
     except KeyboardInterrupt:
@@ -186,21 +217,36 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
     metrics = {name: values[-1][1] for name, values in history.items() if values}
     if message is not None:
         run.end("FAILED")
-        return TrainResult(run.run_id, "FAILED", math.nan, metrics, message, tracking_uri)
+        return TrainResult(run.run_id, "FAILED", math.nan, metrics, message, tracking_uri, run.experiment_id)
     run.end("FINISHED")
-    return TrainResult(run.run_id, "FINISHED", final, metrics, None, tracking_uri)
+    return TrainResult(run.run_id, "FINISHED", final, metrics, None, tracking_uri, run.experiment_id)
+
+
+def _timings(timer: Stopwatch) -> dict[str, float]:
+    """The run's time split (seconds), logged as metrics (architecture §5): ``setup_s`` (config,
+    data, model, before the MLflow run exists), ``train_s`` (the epoch loop without evaluation),
+    ``test_s`` (the evaluation passes), ``duration_s`` = train_s + test_s."""
+    seconds = timer.seconds
+    return {"setup_s": seconds["setup_s"], "train_s": max(seconds["duration_s"] - seconds["test_s"], 0.0),
+            "test_s": seconds["test_s"], "duration_s": seconds["duration_s"]}
 
 
 def _train(model, data, device, cfg, loss_fn, optimizer, schedule, run, history, recorder,
-           log_distance, progress) -> None:
-    """The epoch loop: train, (test), log metrics, record the bank. Raises NonFiniteLossError."""
+           log_distance, progress, timer: Stopwatch | None = None, bar_position: int | None = None) -> None:
+    """The epoch loop: train, (test), log metrics, record the bank. Raises NonFiniteLossError.
+    Evaluation time is added to ``timer.seconds["test_s"]``."""
     from parametricSN.scattering import bank_distance, tight_frame_parameters
+
+    timer = timer if timer is not None else Stopwatch()
 
     epochs, step_test = int(cfg["model"]["epoch"]), int(cfg["model"]["step_test"])
     train_images, train_targets = data.train_images.to(device), data.train_targets.to(device)
     test_images, test_targets = data.test_images.to(device), data.test_targets.to(device)
     prepare_train = lambda u8: data.normalize(data.to_float(data.augment(u8)))  # noqa: E731
     prepare_test = lambda u8: data.normalize(data.to_float(u8))  # noqa: E731
+    precision = Precision.build(cfg["general"]["precision"], device)
+    evaluate_now = _evaluator(model, data, test_images, test_targets, prepare_test, loss_fn,
+                              batch_size=int(cfg["dataset"]["test_batch_size"]), precision=precision)
     generator = torch.Generator().manual_seed(int(cfg["general"]["seed"]))
 
     scattering = model.scattering
@@ -220,14 +266,14 @@ def _train(model, data, device, cfg, loss_fn, optimizer, schedule, run, history,
         recorder.record(0, 0)
 
     step = 0
-    bar = tqdm(range(1, epochs + 1), desc="train", unit="epoch", file=sys.stderr, disable=not progress,
-               dynamic_ncols=True)
+    bar = tqdm(range(1, epochs + 1), desc=cfg["mlflow"]["run_name"] or "train", unit="epoch", file=sys.stderr,
+               disable=not progress, dynamic_ncols=True, position=bar_position, leave=None)
     with bar:
         for epoch in bar:
             stats = train_epoch(model, train_images, train_targets, prepare_train, loss_fn, optimizer,
                                 schedule, batch_size=int(cfg["dataset"]["train_batch_size"]),
                                 accum_steps=int(cfg["dataset"]["accum_step_multiple"]),
-                                generator=generator, epoch=epoch)
+                                generator=generator, epoch=epoch, precision=precision)
             schedule.after_epoch()
             step += stats.steps
             _check_filters_finite(scattering, epoch)
@@ -235,8 +281,8 @@ def _train(model, data, device, cfg, loss_fn, optimizer, schedule, run, history,
             if log_distance:
                 metrics.update(distances())
             if epoch % step_test == 0 or epoch == epochs:
-                test_loss, test_acc = evaluate(model, test_images, test_targets, prepare_test, loss_fn,
-                                               batch_size=int(cfg["dataset"]["test_batch_size"]))
+                with timer("test_s"):
+                    test_loss, test_acc = evaluate_now()
                 metrics.update(test_loss=test_loss, test_acc=test_acc)
             run.log_metrics(metrics, step=epoch)
             history.add(epoch, metrics)
@@ -244,6 +290,27 @@ def _train(model, data, device, cfg, loss_fn, optimizer, schedule, run, history,
                 recorder.record(epoch, step)
             bar.set_postfix(loss=f"{stats.loss:.3f}", acc=f"{stats.acc:.1f}",
                             test_acc=f"{history.last('test_acc'):.1f}", refresh=False)
+
+
+def _evaluator(model, data, images, targets, prepare, loss_fn, *, batch_size: int, precision: Precision):
+    """``() -> (loss, accuracy %)`` over the evaluation images. With a fixed front end, its features
+    are computed at the first call (or taken from the process's FEATURE_CACHE, shared between runs)
+    and each test pass runs only the head, on the same batches: the numbers do not change."""
+    from parametricSN.training.features import FEATURE_CACHE, has_fixed_front_end
+
+    if not has_fixed_front_end(model) or len(images) == 0:
+        return lambda: evaluate(model, images, targets, prepare, loss_fn, batch_size=batch_size,
+                                precision=precision)
+    features: list[torch.Tensor] = []
+
+    def evaluate_head() -> tuple[float, float]:
+        if not features:
+            features.append(FEATURE_CACHE.features(model, images, prepare, batch_size=batch_size,
+                                                   prepare_tag=f"mean={data.mean} std={data.std}"))
+        return evaluate(model.head, features[0], targets, lambda x: x, loss_fn, batch_size=batch_size,
+                        precision=precision)
+
+    return evaluate_head
 
 
 def _check_filters_finite(scattering, epoch: int) -> None:
@@ -382,11 +449,16 @@ def main(argv=None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    view = f"view it with: mlflow ui --backend-store-uri {result.tracking_uri}"
+    from parametricSN.tracking.mlflow_run import view_instructions
+
+    view = "\n".join(view_instructions(result.tracking_uri, result.experiment_id, result.run_id))
     if result.status != "FINISHED":
-        print(f"error: run {result.run_id} {result.status}: {result.message} -- {view}", file=sys.stderr)
+        print(f"error: run {result.run_id} {result.status}: {result.message}\n{view}", file=sys.stderr)
         return 1
-    print(f"run {result.run_id} finished: final test accuracy {result.final_test_acc:.2f}% -- {view}")
+    seconds = result.metrics
+    split = cfg["dataset"]["evaluate_on"]
+    print(f"run {result.run_id} finished: final {split} accuracy {result.final_test_acc:.2f}% "
+          f"(train {seconds.get('train_s', math.nan):.1f} s, test {seconds.get('test_s', math.nan):.1f} s)\n{view}")
     return 0
 
 

@@ -48,10 +48,12 @@ class HybridModel(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, C, H, W) → (B, C·K, h, w) scattering coefficients (K → K2 with second_order),
-        channel index c·K + k; or x itself when there is no scattering."""
+        channel index c·K + k; or x itself when there is no scattering. The scattering runs in
+        x's dtype (float32, or float64 for a float64 model) even inside autocast."""
         if self.scattering is None:
             return x
-        s = self.scattering(x)
+        with torch.autocast(x.device.type, enabled=False):   # the scattering keeps x's precision
+            s = self.scattering(x)                            # under mixed precision (training/precision.py)
         if self.second_order:
             s = s[:, :, -second_order_count(self.scattering.J, self.scattering.L):]
         b, c, k, h, w = s.shape

@@ -4,6 +4,10 @@ Default store ``sqlite:///mlruns/store.db``. For a sqlite store whose experiment
 yet, the experiment is created with its artifacts in ``<folder of the .db>/artifacts`` (so a run's
 files sit beside the database instead of in MLflow's cwd-relative default).
 
+Params are strings; a None value is left out (never logged as "None"). ``absolute_tracking_uri``
+pins a relative store to the cwd; ``view_instructions`` / ``run_page`` give the ``mlflow ui``
+command and the MLflow 3 addresses of a run in the "Model training" view.
+
 A run ends exactly once, as FINISHED, FAILED or KILLED (:meth:`MlflowRun.end`); used as a context
 manager it ends FAILED on an exception and KILLED on KeyboardInterrupt, so it never stays RUNNING.
 """
@@ -29,6 +33,53 @@ def sqlite_path(tracking_uri: str) -> Path | None:
     if not tracking_uri.startswith(prefix) or tracking_uri.endswith(":memory:"):
         return None
     return Path(tracking_uri[len(prefix):].split("?", 1)[0])
+
+
+def absolute_tracking_uri(tracking_uri: str) -> str:
+    """The same store with its path made absolute (against the cwd), so it reads alike anywhere.
+
+    ``sqlite:///mlruns/store.db`` → ``sqlite:////abs/mlruns/store.db`` (query kept); a plain path or
+    a relative ``file:`` URI → ``file:///abs/path``; any other URI (http, postgresql, an absolute
+    one, ``sqlite:///:memory:``) is returned unchanged.
+    """
+    db = sqlite_path(tracking_uri)
+    if db is not None:
+        query = tracking_uri.partition("?")[2]
+        return f"sqlite:///{db.expanduser().resolve()}" + (f"?{query}" if query else "")
+    if tracking_uri.startswith("file:"):
+        rest = tracking_uri[len("file:"):]
+        return tracking_uri if rest.startswith("//") else Path(rest).expanduser().resolve().as_uri()
+    special = tracking_uri.startswith("databricks") or tracking_uri == "uc"
+    if tracking_uri and not special and ":" not in tracking_uri.split("/", 1)[0]:
+        return Path(tracking_uri).expanduser().resolve().as_uri()
+    return tracking_uri
+
+
+UI_ADDRESS = "http://127.0.0.1:5000"  # where ``mlflow ui`` serves by default
+ML_VIEW = "workflowType=machine_learning"  # MLflow 3 opens experiments in its GenAI view otherwise
+
+
+def run_page(base: str, experiment_id: str, run_id: str | None = None) -> str:
+    """The UI address of a run (or, without ``run_id``, of its experiment's run table), in the
+    "Model training" view: ``<base>/#/experiments/<id>[/runs/<run>]?workflowType=machine_learning``."""
+    path = f"/#/experiments/{experiment_id}" + (f"/runs/{run_id}" if run_id else "")
+    return f"{base.rstrip('/')}{path}?{ML_VIEW}"
+
+
+def view_instructions(tracking_uri: str, experiment_id: str, run_id: str | None = None) -> list[str]:
+    """Lines telling a person how to look at a run in the MLflow UI (MLflow 3.x addresses).
+
+    For a tracking server (http/https) the pages to open; for any other store the ``mlflow ui``
+    command (with ``--workers 1``, light enough for a laptop) and then the pages it serves.
+    """
+    served = tracking_uri.startswith(("http://", "https://"))
+    base = tracking_uri if served else UI_ADDRESS
+    lines = [] if served else [f"view it with: mlflow ui --backend-store-uri {tracking_uri} --workers 1"]
+    lines.append(f"then open {run_page(base, experiment_id, run_id)}" if not served
+                 else f"open {run_page(base, experiment_id, run_id)}")
+    lines.append(f'all runs of the experiment: {run_page(base, experiment_id)} (MLflow 3 otherwise shows '
+                 f'its GenAI pages: click "Model training" at the top left)')
+    return lines
 
 
 def default_artifact_location(tracking_uri: str) -> str | None:
@@ -77,8 +128,9 @@ class MlflowRun:
     Metrics are buffered and written in batches (every ~2 s, and at :meth:`flush` / :meth:`end`).
     """
 
-    def __init__(self, client, run_id: str, tracking_uri: str):
+    def __init__(self, client, run_id: str, tracking_uri: str, experiment_id: str | None = None):
         self.client, self.run_id, self.tracking_uri = client, run_id, tracking_uri
+        self.experiment_id = experiment_id
         self.status: str = "RUNNING"
         self._pending: list = []
         self._last_flush = time.monotonic()
@@ -91,13 +143,15 @@ class MlflowRun:
         experiment_id = ensure_experiment(client, experiment_name, tracking_uri)
         run = client.create_run(experiment_id, run_name=run_name,
                                 tags={k: str(v) for k, v in (tags or {}).items()})
-        return cls(client, run.info.run_id, tracking_uri)
+        return cls(client, run.info.run_id, tracking_uri, experiment_id)
 
     # ------------------------------------------------------------------ logging
     def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log ``params`` as strings (cut to MAX_PARAM_LENGTH); None values are left out (an unset
+        key has no param, never the string "None")."""
         from mlflow.entities import Param
 
-        items = [Param(str(k), _param_value(v)) for k, v in params.items()]
+        items = [Param(str(k), _param_value(v)) for k, v in params.items() if v is not None]
         for first in range(0, len(items), _PARAMS_PER_BATCH):
             self.client.log_batch(self.run_id, params=items[first:first + _PARAMS_PER_BATCH])
 

@@ -2,6 +2,8 @@
 
 ``History``: metric name → [(epoch, value), …], the form ``figures.plot_learning_curves`` takes.
 
+``Stopwatch``: wall-clock seconds per named section of a run (``train_s``, ``test_s``, …).
+
 ``TrajectoryRecorder``: the learnable filter parameters (and optionally the filters themselves,
 for the progression GIF) after every epoch, thinned to at most ``max_frames`` evenly spaced
 epochs that always include the initial bank (epoch 0, step 0) and the final one. Which epochs
@@ -12,9 +14,11 @@ run is. Saved as ``trajectory.npz``: one array (T, …) per filter-parameter nam
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 import numpy as np
 import torch
@@ -33,6 +37,27 @@ class History(defaultdict):
     def last(self, name: str, default: float = float("nan")) -> float:
         """The most recent value of ``name`` (``default`` if never added)."""
         return self[name][-1][1] if self.get(name) else default
+
+
+class Stopwatch:
+    """Wall-clock seconds spent in named sections, summed over every use of a name.
+
+        watch = Stopwatch()
+        with watch("test_s"):
+            ...
+        watch.seconds["test_s"]   # float seconds; a name never used reads 0.0
+    """
+
+    def __init__(self):
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - started
 
 
 def frame_epochs(epochs: int, max_frames: int = 200) -> set[int]:

@@ -21,6 +21,7 @@ import torch.nn as nn
 
 from parametricSN.training.losses import LossFn
 from parametricSN.training.optim import Schedule, group_lrs
+from parametricSN.training.precision import FP32, Precision
 
 Prepare = Callable[[torch.Tensor], torch.Tensor]
 
@@ -68,8 +69,11 @@ def train_epoch(
     accum_steps: int = 1,
     generator: torch.Generator,
     epoch: int = 1,
+    precision: Precision = FP32,
 ) -> EpochStats:
     """Train ``model`` for one epoch over (images (N, …) uint8, targets (N,) int64).
+
+    ``precision``: autocast of the forward passes and (fp16) loss scaling; default float32.
 
     Raises NonFiniteLossError after the epoch if any micro-batch loss was NaN/inf.
     Does NOT step per-epoch schedules (the caller calls ``schedule.after_epoch()``).
@@ -85,14 +89,15 @@ def train_epoch(
         step_samples = sum(len(idx) for idx in step_batches)
         optimizer.zero_grad(set_to_none=True)
         for idx in step_batches:
-            logits = model(prepare(images[idx]))
-            y = targets[idx]
-            loss = loss_fn(logits, y)
-            (loss * (len(idx) / step_samples)).backward()
+            with precision.autocast():
+                logits = model(prepare(images[idx]))
+                y = targets[idx]
+                loss = loss_fn(logits, y).float()
+            precision.backward(loss * (len(idx) / step_samples))
             losses.append(loss.detach() * len(idx))
             correct += (logits.detach().argmax(dim=1) == y).sum()
         lrs = group_lrs(optimizer)
-        optimizer.step()
+        precision.step(optimizer)
         steps += 1
         if schedule is not None:
             schedule.after_optimizer_step()
@@ -118,10 +123,12 @@ def evaluate(
     loss_fn: LossFn,
     *,
     batch_size: int,
+    precision: Precision = FP32,
 ) -> tuple[float, float]:
     """(mean loss, accuracy in percent) of ``model`` in eval mode over (images (M, …), targets (M,)).
 
-    Processes ``batch_size`` images at a time without gradients; restores the model's mode after.
+    Processes ``batch_size`` images at a time without gradients (under ``precision``'s autocast);
+    restores the model's mode after.
     """
     was_training = model.training
     model.eval()
@@ -132,7 +139,8 @@ def evaluate(
         for start in range(0, m, batch_size):
             x = prepare(images[start:start + batch_size])
             y = targets[start:start + batch_size]
-            logits = model(x)
+            with precision.autocast():
+                logits = model(x)
             total_loss += loss_fn(logits, y).double() * len(y)
             correct += (logits.argmax(dim=1) == y).sum()
     finally:

@@ -1,12 +1,21 @@
-"""MlflowRun: experiment with artifacts beside the sqlite file, params/metrics/artifacts logged, and a
-run that always ends FINISHED / FAILED / KILLED (never RUNNING)."""
+"""MlflowRun: experiment with artifacts beside the sqlite file, params/metrics/artifacts logged (None
+params left out), a run that always ends FINISHED / FAILED / KILLED (never RUNNING); absolute store
+URIs and the UI addresses printed after a run."""
 
 from pathlib import Path
 
 import pytest
 
 from parametricSN.errors import UserError
-from parametricSN.tracking.mlflow_run import MAX_PARAM_LENGTH, MlflowRun, default_artifact_location, sqlite_path
+from parametricSN.tracking.mlflow_run import (
+    MAX_PARAM_LENGTH,
+    MlflowRun,
+    absolute_tracking_uri,
+    default_artifact_location,
+    run_page,
+    sqlite_path,
+    view_instructions,
+)
 
 
 def test_sqlite_paths_and_artifact_location(tmp_path):
@@ -31,7 +40,7 @@ def test_a_run_logs_and_finishes_with_artifacts_beside_the_store(store_uri, stor
     got = client.get_run(run.run_id)
     assert got.info.status == "FINISHED" and got.info.run_name == "r1"
     assert got.data.tags["seed"] == "3"
-    assert got.data.params["a.b"] == "1" and got.data.params["none"] == "None"
+    assert got.data.params["a.b"] == "1" and "none" not in got.data.params
     assert len(got.data.params["long"]) == MAX_PARAM_LENGTH
     history = client.get_metric_history(run.run_id, "train_loss")
     assert [(m.step, m.value) for m in sorted(history, key=lambda m: m.step)] == [(1, 0.5), (2, 0.25)]
@@ -71,3 +80,27 @@ def test_a_figure_is_logged_as_png(store_uri, store_dir):
         run.log_figure(fig, "figures/line.png")
     png = store_dir / "artifacts" / run.run_id / "artifacts" / "figures" / "line.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_store_uris_are_made_absolute_against_the_cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert absolute_tracking_uri("sqlite:///mlruns/store.db") == f"sqlite:///{tmp_path}/mlruns/store.db"
+    assert absolute_tracking_uri("sqlite:///a.db?timeout=5") == f"sqlite:///{tmp_path}/a.db?timeout=5"
+    assert absolute_tracking_uri(f"sqlite:///{tmp_path}/s.db") == f"sqlite:///{tmp_path}/s.db"
+    assert absolute_tracking_uri("mlruns") == (tmp_path / "mlruns").as_uri()
+    assert absolute_tracking_uri("file:mlruns") == (tmp_path / "mlruns").as_uri()
+    for unchanged in ("file:///data/mlruns", "http://localhost:5000", "postgresql://u@h/db", "databricks",
+                      "sqlite:///:memory:"):
+        assert absolute_tracking_uri(unchanged) == unchanged
+
+
+def test_view_instructions_name_the_command_and_the_model_training_pages():
+    lines = view_instructions("sqlite:////data/store.db", "3", "abc")
+    assert lines[0] == "view it with: mlflow ui --backend-store-uri sqlite:////data/store.db --workers 1"
+    assert lines[1] == "then open http://127.0.0.1:5000/#/experiments/3/runs/abc?workflowType=machine_learning"
+    assert "http://127.0.0.1:5000/#/experiments/3?workflowType=machine_learning" in lines[2]
+    assert '"Model training"' in lines[2]
+    served = view_instructions("http://mlflow.example:8080/", "3", "abc")
+    assert not any("mlflow ui" in line for line in served)
+    assert served[0] == "open " + run_page("http://mlflow.example:8080", "3", "abc")
+    assert run_page("http://h:1", "3") == "http://h:1/#/experiments/3?workflowType=machine_learning"

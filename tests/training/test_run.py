@@ -53,6 +53,7 @@ def test_finished_run_status_params_and_tags(learned, client):
     assert int(params["derived.num_filter_parameters"]) == 4 * 2
     assert tags["config_hash"] == config_hash(validate_config(cfg))
     assert (tags["dataset"], tags["seed"], tags["model"]) == ("digits", "0", "linear_layer")
+    assert tags["evaluation_split"] == "test"
 
 
 def test_metrics_per_epoch_and_final(learned, client):
@@ -183,7 +184,7 @@ def test_pixel_baseline_logs_only_what_exists(tiny_cfg, client):
     assert not (root / "filters").exists() and not (root / "trajectory").exists()
 
 
-def test_cli_trains_and_prints_how_to_view_it(tiny_cfg, tmp_path, capsys):
+def test_cli_trains_and_prints_how_to_view_it(tiny_cfg, tmp_path, capsys, client):
     from parametricSN.__main__ import main
 
     path = tmp_path / "tiny.yml"
@@ -192,9 +193,14 @@ def test_cli_trains_and_prints_how_to_view_it(tiny_cfg, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "1/1" in captured.err  # the progress bar, on stderr
     out = captured.out.strip().splitlines()
-    store = tiny_cfg()["mlflow"]["tracking_uri"]
-    assert "final test accuracy" in out[-1]
-    assert out[-1].endswith(f"view it with: mlflow ui --backend-store-uri {store}")
+    store = tiny_cfg()["mlflow"]["tracking_uri"]  # sqlite:////tmp/…: already absolute
+    run = only_run(client, "cli")
+    exp, run_id = run.info.experiment_id, run.info.run_id
+    assert out[-4].startswith(f"run {run_id} finished: final test accuracy")
+    assert out[-3] == f"view it with: mlflow ui --backend-store-uri {store} --workers 1"
+    assert out[-2] == f"then open http://127.0.0.1:5000/#/experiments/{exp}/runs/{run_id}?workflowType=machine_learning"
+    assert f"http://127.0.0.1:5000/#/experiments/{exp}?workflowType=machine_learning" in out[-1]
+    assert '"Model training"' in out[-1]
 
 
 def test_cli_head_option_trains_a_researchers_own_head(tiny_cfg, tmp_path, client):
@@ -246,3 +252,17 @@ def test_device_resolution():
     assert run_module.resolve_device("cpu") == torch.device("cpu")
     with pytest.raises(UserError, match="general.device"):
         run_module.resolve_device("cuda:0")
+
+
+def test_a_validation_run_is_tagged_and_never_reads_the_test_split(tiny_cfg, client, monkeypatch):
+    import parametricSN.data.digits as digits
+
+    real_split = digits.digits_split
+    monkeypatch.setattr(digits, "digits_split", lambda: (real_split()[0], real_split()[1][:0]))  # no test images
+    cfg = tiny_cfg(dataset={"name": "digits", "train_sample_num": 20, "train_batch_size": 10, "test_batch_size": 20,
+                            "augment": "noaugment", "evaluate_on": "validation", "validation_sample_num": 30})
+    result = run_module.run_training(cfg, progress=False, figures=False)
+    run = client.get_run(result.run_id)
+    assert run.data.tags["evaluation_split"] == "validation"
+    assert run.data.params["dataset.evaluate_on"] == "validation"
+    assert run.data.params["derived.test_samples"] == "30"
