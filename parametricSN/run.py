@@ -91,7 +91,8 @@ def default_run_name(cfg: Mapping[str, Any]) -> str:
 
 def _bank(scattering) -> dict[str, torch.Tensor]:
     """Per-wavelet θ, ξ, σ, γ of the current bank, (J·L,) float64 each."""
-    return {name: getattr(scattering, name).detach().double().cpu() for name in BANK_PARAMETERS}
+    values = torch.stack([getattr(scattering, name).detach() for name in BANK_PARAMETERS]).double().cpu()
+    return dict(zip(BANK_PARAMETERS, values))  # one device-to-host transfer
 
 
 def _count(params) -> int:
@@ -315,10 +316,12 @@ def _evaluator(model, data, images, targets, prepare, loss_fn, *, batch_size: in
 
 def _check_filters_finite(scattering, epoch: int) -> None:
     """NonFiniteLossError if a learnable filter parameter became NaN/inf (the loss may still be finite)."""
-    if scattering is None:
+    if scattering is None or not scattering.filter_parameters():
         return
-    for name, p in scattering.filter_parameters().items():
-        if not bool(torch.isfinite(p).all()):
+    params = scattering.filter_parameters()
+    finite = torch.stack([torch.isfinite(p).all() for p in params.values()]).tolist()  # one transfer
+    for name, ok in zip(params, finite):
+        if not ok:
             raise NonFiniteLossError(
                 f"filter parameter {name} became nan/inf at epoch {epoch}; lower the learning rates "
                 f"(scattering.lr_scattering, scattering.lr_orientation, optim.max_lr, optim.lr)")

@@ -1,14 +1,19 @@
 """Training augmentations on uint8 image batches (B, C, H, W); randomness from the torch global RNG.
 
-Modes (SPEC §4), per dataset family:
-- ``autoaugment``: random crop (CIFAR/digits: padding 4; KTH/X-ray: crop from the stored 200/260
-  image) + horizontal flip + AutoAugment (CIFAR-10 policy) + Cutout. The Cutout square is 16×16 at
-  32×32 and scales with the model size: side = round(16 · min(H, W) / 32) (64 for KTH 128, 112 for
-  X-ray 224).
+Modes (SPEC §4, §4b; docs/augmentation.md), per dataset family:
+- ``autoaugment``: the published recipe (SPEC §4b): random crop (CIFAR/digits: padding 4; KTH/X-ray:
+  crop from the stored 200/260 image) + horizontal flip + one of the 25 published CIFAR-10
+  sub-policies (magnitudes drawn within their bins; scipy cubic-spline geometry, PIL colour ops) +
+  Cutout filled with the image's mean at the published placement
+  (parametricSN.data.autoaugment).
+- ``autoaugment-torchvision``: NOT the published recipe: the same crop + flip, then torchvision's
+  AutoAugment (CIFAR-10 policy) and a zero-filled Cutout centred uniformly in the image.
 - ``original-cifar``: CIFAR/digits random crop (padding 4) + flip; KTH ±10° rotation + random crop
   + flip; X-ray random crop + flip.
 - ``noaugment``: centre crop to the model size only.
-Random numbers are always drawn on the CPU, so a seeded run picks the same crops on any device.
+The Cutout square is 16×16 at 32×32 and scales with the model size: side = round(16 · min(H, W) / 32)
+(64 for KTH 128, 112 for X-ray 224).
+Random numbers are always drawn on the CPU, so a seeded run picks the same augmentation on any device.
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms import v2
 
+from parametricSN.data.autoaugment import MeanCutout, PublishedAutoAugment
 from parametricSN.data.images import center_crop
 from parametricSN.errors import UserError
 
-AUGMENTATIONS = ("autoaugment", "original-cifar", "noaugment")
+AUGMENTATIONS = ("autoaugment", "autoaugment-torchvision", "original-cifar", "noaugment")
 CIFAR_PADDING = 4
 CUTOUT_AT_32 = 16
 KTH_ROTATION_DEGREES = 10.0
@@ -93,8 +99,9 @@ class RandomRotateCrop:
         return out.round().clamp(0, 255).to(torch.uint8)
 
 
-class AutoAugment:
-    """torchvision's AutoAugment (CIFAR-10 policy), one policy draw per image."""
+class TorchvisionAutoAugment:
+    """torchvision's AutoAugment (CIFAR-10 policy), one policy draw per image. Not the published
+    recipe: a fixed magnitude per index with a random sign, nearest-neighbour geometry."""
 
     def __init__(self):
         self.transform = v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10)
@@ -105,7 +112,8 @@ class AutoAugment:
 
 class Cutout:
     """Zero one length×length square per image, centred uniformly in the image, clipped at the
-    borders (DeVries & Taylor, 2017)."""
+    borders (DeVries & Taylor, 2017); the ``autoaugment-torchvision`` Cutout, not the published one
+    (that is parametricSN.data.autoaugment.MeanCutout)."""
 
     def __init__(self, length: int):
         self.length = int(length)
@@ -154,7 +162,9 @@ def make_augment(mode: str, family: str, image_size: tuple[int, int]) -> Augment
     else:
         raise ValueError(f"unknown dataset family {family!r}")
     if mode == "autoaugment":
-        return Augment(mode, crop_flip + [AutoAugment(), Cutout(cutout_length(size))])
+        return Augment(mode, crop_flip + [PublishedAutoAugment(), MeanCutout(cutout_length(size))])
+    if mode == "autoaugment-torchvision":
+        return Augment(mode, crop_flip + [TorchvisionAutoAugment(), Cutout(cutout_length(size))])
     if family == "kth":  # original-cifar, KTH variant: rotate the stored 200×200 image, then crop
         return Augment(mode, [RandomRotateCrop(KTH_ROTATION_DEGREES, size), HorizontalFlip()])
     return Augment(mode, crop_flip)

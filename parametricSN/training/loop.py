@@ -103,15 +103,17 @@ def train_epoch(
             schedule.after_optimizer_step()
 
     per_batch = torch.stack(losses)
-    finite = torch.isfinite(per_batch)
-    if not bool(finite.all()):
-        bad = int((~finite).nonzero()[0, 0])
+    # one device-to-host transfer per epoch (on CUDA each transfer waits for the queued work)
+    summary = [per_batch.sum(), torch.isfinite(per_batch).all(), correct]
+    total, finite, right = torch.stack([t.double() for t in summary]).tolist()
+    if not finite:
+        bad = int((~torch.isfinite(per_batch)).nonzero()[0, 0])
         raise NonFiniteLossError(
             f"training loss is {float(per_batch[bad]) / len(batches[bad]):.3g} at epoch {epoch}, "
             f"micro-batch {bad + 1} of {len(batches)}; lower the learning rates (optim.max_lr, optim.lr, "
             f"scattering.lr_scattering, scattering.lr_orientation)"
         )
-    return EpochStats(loss=float(per_batch.sum()) / n, acc=100.0 * float(correct) / n, steps=steps, lrs=lrs)
+    return EpochStats(loss=total / n, acc=100.0 * right / n, steps=steps, lrs=lrs)
 
 
 @torch.no_grad()

@@ -2,14 +2,14 @@ import pytest
 import torch
 
 from parametricSN.data.images import center_crop
-from parametricSN.data.transforms import Cutout, cutout_length, make_augment
+from parametricSN.data.transforms import AUGMENTATIONS, Cutout, cutout_length, make_augment
 from parametricSN.errors import UserError
 
 CASES = [  # family, channels, stored side, model side
     ("cifar", 3, 32, 32), ("cifar", 1, 32, 28), ("kth", 3, 200, 128), ("xray", 1, 260, 224)]
 
 
-@pytest.mark.parametrize("mode", ["autoaugment", "original-cifar", "noaugment"])
+@pytest.mark.parametrize("mode", ["autoaugment", "autoaugment-torchvision", "original-cifar", "noaugment"])
 @pytest.mark.parametrize("family,channels,stored,side", CASES)
 def test_shapes_dtypes_and_reproducible(mode, family, channels, stored, side):
     gen = torch.Generator().manual_seed(0)
@@ -70,7 +70,16 @@ def test_cutout_length_scales_with_size():
 
 
 def test_bad_inputs():
-    with pytest.raises(UserError, match="dataset.augment='glico'"):
+    with pytest.raises(UserError, match="dataset.augment='glico'") as err:
         make_augment("glico", "cifar", (32, 32))
+    assert "\n" not in str(err.value) and all(mode in str(err.value) for mode in AUGMENTATIONS)
+    assert AUGMENTATIONS == ("autoaugment", "autoaugment-torchvision", "original-cifar", "noaugment")
     with pytest.raises(ValueError):
         make_augment("noaugment", "cifar", (32, 32))(torch.zeros(2, 3, 32, 32))
+
+
+def test_every_configurable_mode_is_implemented():
+    from parametricSN.config import SCHEMA
+    assert set(SCHEMA["dataset"]["augment"].choices) == set(AUGMENTATIONS)
+    for mode in AUGMENTATIONS:
+        assert make_augment(mode, "cifar", (32, 32)).mode == mode
