@@ -126,8 +126,9 @@ def _outcome_from_result(job: Job, result: Any) -> Outcome:
 
 
 def run_training_in_worker(cfg: dict) -> Any:
-    """:func:`parametricSN.run.run_training` in a pool worker: its progress bar on its own terminal
-    line (1 + the worker's index, below the sweep's bar), and only when stderr is a terminal."""
+    """:func:`parametricSN.run.run_training` for a sweep: its progress bar on its worker's own
+    terminal line (1 + the worker's index, below the sweep's bar), and only when stderr is a
+    terminal (no bar in logs and SLURM output files)."""
     import sys
 
     from parametricSN.run import run_training

@@ -256,10 +256,7 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
         return 0
 
     if train_fn is None:
-        if args.executor == "local" and args.workers == 1:
-            from parametricSN.run import run_training as train_fn
-        else:
-            train_fn = run_training_in_worker
+        train_fn = run_training_in_worker  # each run's bar on its worker's line, on a terminal only
 
     executor = make_executor(args)
     executor.prepare()
