@@ -10,7 +10,10 @@ ratios kymatio / ours, so slow-downs caused by other processes hit both sides al
 - learnable step: ours forward + backward with gradients to the filter parameters (input
   without gradient) vs kymatio's forward + backward with respect to the input;
 - filter rebuild share: building the learnable bank (all levels) forward + backward, as a share
-  of our learnable step.
+  of our learnable step;
+- GFLOP/s: the algorithm's floating-point operations (``algorithm_flops``: FFTs counted as
+  5·N·log2 N for complex and 2.5·N·log2 N for real transforms, plus the products, moduli and
+  low-pass matrix products) divided by our median time.
 
 Peak memory (CPU): each variant runs once, alone, in a fresh subprocess (models and inputs
 built, nothing run yet). Just before the call the kernel's peak-RSS mark is reset to the
@@ -33,15 +36,60 @@ import sys
 import time
 from pathlib import Path
 
+import math
+
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from parametricSN.scattering import ParametricScattering2D  # noqa: E402
+from parametricSN.scattering.transform import output_shape, padded_shape  # noqa: E402
 
 CASES = {
     "cifar J=2": dict(batch=128, channels=3, size=32, J=2, L=8),
     "J=4 128px": dict(batch=32, channels=1, size=128, J=4, L=8),
 }
+
+
+def _fft_flops(m: int, n: int, real: bool = False) -> float:
+    points = m * n
+    return (2.5 if real else 5.0) * points * math.log2(points)
+
+
+def algorithm_flops(case: dict) -> tuple[float, float]:
+    """(forward, learnable step) floating-point operations of the algorithm for the whole batch.
+
+    Per channel-image: rfft2 of the padded image; per order-1 scale j1 at resolution (m, n):
+    the alias-tile products with the L filters (4 flops per complex × real multiply-add over
+    the padded grid), L inverse FFTs, moduli (4 flops per point), the two low-pass matrix
+    products, then (order 2) L real FFTs of U1 and, per j2 > j1, the same for L² paths. The
+    learnable step adds the backward to the filters: the same transforms, products, moduli
+    and low-pass products again, the filter-gradient reductions (one product-sized term) and
+    for order 2 the gradient to U1 (another), with the adjoint of each real FFT done as a
+    complex one.
+    """
+    J, L = case["J"], case["L"]
+    M, N = padded_shape((case["size"], case["size"]), J)
+    h, w = output_shape((case["size"], case["size"]), J)
+
+    def lowpass(m, n):
+        return 2 * h * m * n + 2 * h * n * w
+
+    fwd = _fft_flops(M, N, real=True) + lowpass(M, N)
+    bwd = 0.0
+    for j1 in range(J):
+        m, n = M >> j1, N >> j1
+        step = 4 * L * M * N + L * (_fft_flops(m, n) + 4 * m * n + lowpass(m, n))
+        fwd, bwd = fwd + step, bwd + step + 4 * L * M * N
+        if j1 == J - 1:
+            continue
+        fwd += L * _fft_flops(m, n, real=True)
+        bwd += L * _fft_flops(m, n)
+        for j2 in range(j1 + 1, J):
+            p, q = M >> j2, N >> j2
+            step = 4 * L * L * m * n + L * L * (_fft_flops(p, q) + 4 * p * q + lowpass(p, q))
+            fwd, bwd = fwd + step, bwd + step + 2 * 4 * L * L * m * n
+    images = case["batch"] * case["channels"]
+    return images * fwd, images * (fwd + bwd)
 
 
 def kymatio_class():
@@ -202,6 +250,10 @@ def main(argv=None) -> int:
         step = medians["ours learnable fwd+bwd"]
         print(f"\nfilter rebuild share of a learnable step: "
               f"{medians['ours filter build fwd+bwd'] / step:.1%}")
+        flops_fwd, flops_step = algorithm_flops(case)
+        print(f"algorithm: {flops_fwd / 1e9:.2f} GFLOP per fixed forward, {flops_step / 1e9:.2f} per "
+              f"learnable step; achieved {flops_fwd / medians['ours fixed fwd'] / 1e9:.1f} and "
+              f"{flops_step / step / 1e9:.1f} GFLOP/s")
         if "kymatio fwd" in medians:
             print(f"fixed forward speed-up (kymatio fwd / ours fixed fwd): "
                   f"{medians['kymatio fwd'] / medians['ours fixed fwd']:.2f}×")

@@ -10,8 +10,9 @@ A wavelet is described by four numbers (SPEC §2):
 Everything here is a differentiable function of these tensors, vectorised over a bank (one set
 of tensor operations per group of filters, e.g. per scale). The grid convention is kymatio's:
 the first grid axis (rows) is ``u0``, the filter is evaluated on the padded grid and periodised
-by summing the 5×5 neighbouring tiles (offsets −2..2); points whose envelope is below e^-50 of
-its peak are skipped, which leaves the float64 result unchanged.
+by summing the 5×5 neighbouring tiles (offsets −2..2); on CPU, points whose envelope is below
+e^-50 of its peak are skipped, which leaves the float64 result unchanged (on other devices all
+tiles are summed: sizing the support would need a host synchronisation per filter build).
 """
 
 from __future__ import annotations
@@ -55,13 +56,16 @@ def gabor_2d(shape: tuple[int, int], theta: torch.Tensor, xi: torch.Tensor, sigm
 
     Returns:
         (gabor, envelope): complex (n, M, N) ``exp(-u·Au) exp(iξ u·e)`` and real (n, M, N)
-        ``exp(-u·Au)``, each summed over the 5×5 neighbouring tiles (points that cannot reach
-        e^-50 of the peak skipped), with e = (cos θ, sin θ) along the wave, e⊥ = (−sin θ, cos θ)
+        ``exp(-u·Au)``, each summed over the 5×5 neighbouring tiles (on CPU, points that cannot
+        reach e^-50 of the peak skipped), with e = (cos θ, sin θ) along the wave, e⊥ = (−sin θ, cos θ)
         across it and u·Au = ((u·e)² + γ²(u·e⊥)²) / (2σ²).
     """
     M, N = shape
-    with torch.no_grad():   # the widest envelope (std. dev. max(σ, σ/γ)) decides the support
-        width = (sigma.abs() * torch.clamp(1 / gamma.abs(), min=1)).max().item()
+    if theta.device.type == "cpu":
+        with torch.no_grad():   # the widest envelope (std. dev. max(σ, σ/γ)) decides the support
+            width = (sigma.abs() * torch.clamp(1 / gamma.abs(), min=1)).max().item()
+    else:
+        width = math.inf        # all 5×5 tiles: reading the width back would stall the device
     rows, row_pos = _axis_support(M, width, theta.device)
     cols, col_pos = _axis_support(N, width, theta.device)
     u0 = rows.to(theta.dtype)[:, None]                      # (R, 1)

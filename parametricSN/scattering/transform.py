@@ -5,11 +5,17 @@ are learned. Departures from kymatio's recipe that change nothing beyond roundin
 
 - no per-path loop: all wavelets of a scale, and for order 2 all (θ1, θ2) pairs of a
   (j1, j2), go through one broadcast product;
-- "multiply by ψ̂, subsample in Fourier" accumulates the alias mean block by block on the
-  real view of the spectrum, never forming the full-size product;
+- the signals that are Fourier transformed (the padded image, U1) are real: ``rfft2`` gives
+  half of the spectrum and the other half is read from it by Hermitian symmetry, straight
+  into the k×k alias tiles of the next subsampling (``tile_index``);
+- "multiply by ψ̂, subsample in Fourier" is a sum over those tiles of tile × filter on real
+  views, one long contiguous loop per tile, never forming the full-size product;
 - the low-pass step (× φ̂, subsample, inverse FFT, drop the border) is two small matrix
   products, because φ is a separable Gaussian (``morlet.lowpass_matrix``);
-- on CPU the batch goes through in chunks whose intermediates stay in cache.
+- on CPU the batch goes through in chunks whose intermediates stay in cache; without autograd
+  the chunks reuse the same buffers and work in place; on one thread the inverse FFTs are
+  scipy's (in place, faster than torch's on these sizes). Every image sees the same
+  operations whatever its neighbours, so its coefficients do not depend on its batch.
 """
 
 from __future__ import annotations
@@ -17,6 +23,11 @@ from __future__ import annotations
 import torch
 
 from parametricSN.scattering.filter_bank import FilterLevels
+
+try:
+    import scipy.fft as _scipy_fft
+except ImportError:          # pragma: no cover - scipy is a dependency; torch.fft is the fallback
+    _scipy_fft = None
 
 
 def padded_shape(shape: tuple[int, int], J: int) -> tuple[int, int]:
@@ -57,93 +68,145 @@ def subsample_fourier(x: torch.Tensor, k: int) -> torch.Tensor:
     return x.reshape(*x.shape[:-2], k, M // k, k, N // k).mean(dim=(-4, -2))
 
 
-def _blocks(t: torch.Tensor, k: int, dims: tuple[int, int]):
-    """Yield the k×k alias blocks of t along the two given (negative) dims, row-major."""
-    M, N = t.shape[dims[0]], t.shape[dims[1]]
-    m, n = M // k, N // k
-    for a in range(k):
-        rows = t.narrow(dims[0], a * m, m)
-        for b in range(k):
-            yield rows.narrow(dims[1], b * n, n)
+# ------------------------------------------------------------------ spectra of real signals
+def tile_index(M: int, N: int, k: int, device=None) -> torch.Tensor:
+    """Where each alias tile of a real signal's spectrum sits in its ``rfft2``: (k², M/k, N/k) int64.
+
+    Tile t = a·k + b of the full spectrum F (M, N) holds F[a·m + i, b·n + j] (m = M/k,
+    n = N/k). For real u, F's left half (columns < N/2) is h = rfft2(u) itself and its right
+    half is conj(h[(−r) mod M, N − c]); the index points into h flattened over its last two
+    dims, to the entry itself on the left and to the conjugate partner on the right (the
+    conjugation is left to the filters, see ``prepare_band``).
+    """
+    m, n, half = M // k, N // k, N // 2 + 1
+    r = torch.arange(M, device=device).view(k, 1, m, 1)             # (a, ·, i, ·) → a·m + i
+    c = torch.arange(N, device=device).view(1, k, 1, n)             # (·, b, ·, j) → b·n + j
+    left = r * half + c
+    right = ((-r) % M) * half + (N - c)
+    return torch.where(c < N // 2, left, right).reshape(k * k, m, n)
 
 
+def spectrum_tiles(h: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """FFT2 of a real signal cut into its k×k alias tiles: (..., M, N/2+1) → (..., k², M/k, N/k).
+
+    h = rfft2(u) of the real signal u (..., M, N), ``index`` from ``tile_index(M, N, k)``; the
+    right half of the spectrum is stored conjugated. With the rfft2, costs about half a complex
+    FFT2 of u.
+    """
+    flat = h.flatten(-2)                                            # (..., M·(N/2+1))
+    tiles = torch.gather(flat, -1, index.reshape(-1).expand(*flat.shape[:-1], -1))
+    return tiles.view(*flat.shape[:-1], *index.shape)
+
+
+# ------------------------------------------------------------------ band-pass filtering
 def prepare_band(psi: torch.Tensor, k: int) -> torch.Tensor:
-    """Filters in the form ``filter_and_subsample`` uses: (P, M, N) → (P, M, N, 2).
+    """Filters in the form ``filter_and_subsample`` uses: (P, M, N) → (k², P, M/k, N/k, 2).
 
-    ψ̂/k² (the alias mean's weight folded in) duplicated along a last axis of 2, so that it
-    multiplies the real view (re, im) of a complex spectrum with plain real arithmetic.
+    ψ̂/k² (the alias mean's weight folded in), cut into the k×k alias tiles of
+    ``tile_index`` and duplicated along a last axis of 2, so that it multiplies the real view
+    (re, im) of a spectrum tile with plain real arithmetic; on the right half of the spectrum
+    (columns ≥ N/2, stored conjugated by ``spectrum_tiles``) the imaginary slot is negated.
     Differentiable; built once per forward and shared by all chunks.
     """
-    return (psi * (1.0 / (k * k))).unsqueeze(-1).expand(*psi.shape, 2).contiguous()
+    P, M, N = psi.shape
+    m, n = M // k, N // k
+    sign = torch.ones(N, 2, dtype=psi.dtype, device=psi.device)
+    sign[N // 2:, 1] = -1.0
+    band = (psi * (1.0 / (k * k))).unsqueeze(-1) * sign               # (P, M, N, 2)
+    return band.view(P, k, m, k, n, 2).permute(1, 3, 0, 2, 4, 5).reshape(k * k, P, m, n, 2)
+
+
+def _tile_products(tiles: torch.Tensor, band: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Σ_t tiles[..., t] · band[t] on real views.
+
+    tiles (..., A, T, m, n, 2), band (T, P, m, n, 2) → (..., A, P, m, n, 2), into ``out`` if given.
+    """
+    for t in range(band.shape[0]):
+        u_t = tiles.select(-4, t).unsqueeze(-4)                        # (..., A, 1, m, n, 2)
+        if t == 0:
+            out = torch.mul(u_t, band[0], out=out)
+        else:
+            out.addcmul_(u_t, band[t])
+    return out
 
 
 class _FilterSubsample(torch.autograd.Function):
-    """sub_k(û · ψ̂) for every (input, filter) pair, accumulated alias block by alias block.
+    """sub_k(F · ψ̂) for every (input, filter) pair: the sum over alias tiles of tile × filter.
 
-    Real multiply-adds on the (re, im) view are several times faster than complex × real
-    ones on CPU; the backward writes each gradient block once instead of zero-filling
-    full-size tensors per block as autograd through slicing would.
+    Works on real views of contiguous tiles: real multiply-adds are several times faster
+    than complex × real ones on CPU, and each tile product is one long contiguous loop.
     """
 
     @staticmethod
-    def forward(ctx, u_hat, band, k):
-        u = torch.view_as_real(u_hat).unsqueeze(-4)                  # (..., A, 1, M, N, 2)
-        out = None
-        for u_block, band_block in zip(_blocks(u, k, (-3, -2)), _blocks(band, k, (-3, -2))):
-            out = u_block * band_block if out is None else out.addcmul_(u_block, band_block)
-        ctx.k = k
-        ctx.save_for_backward(u_hat, band)
-        return torch.view_as_complex(out)                             # (..., A, P, m, n)
+    def forward(ctx, tiles, band):
+        ctx.save_for_backward(tiles, band)
+        return torch.view_as_complex(_tile_products(torch.view_as_real(tiles), band))  # (..., A, P, m, n)
 
     @staticmethod
     def backward(ctx, grad):
-        u_hat, band = ctx.saved_tensors
-        k = ctx.k
-        g = torch.view_as_real(grad.contiguous())                     # (..., A, P, m, n, 2)
-        scratch = torch.empty_like(g)     # reused by every block: fresh large buffers are slow
-        grad_u = grad_band = None
+        tiles, band = ctx.saved_tensors
+        g = torch.view_as_real(grad.contiguous())                       # (..., A, P, m, n, 2)
+        scratch = torch.empty_like(g)     # reused by every tile: fresh large buffers are slow
+        grad_tiles = grad_band = None
         if ctx.needs_input_grad[0]:
-            grad_u = torch.empty_like(torch.view_as_real(u_hat))      # (..., A, M, N, 2)
-            for target, band_block in zip(_blocks(grad_u, k, (-3, -2)), _blocks(band, k, (-3, -2))):
-                target.copy_(torch.mul(g, band_block, out=scratch).sum(dim=-4))
-            grad_u = torch.view_as_complex(grad_u)
+            # Σ_P g[..., P] · band[:, P]: one multiply-add per filter over all tiles at once
+            grad_tiles = torch.view_as_real(tiles).new_zeros(torch.view_as_real(tiles).shape)
+            for p in range(band.shape[1]):                               # (..., A, T, m, n, 2)
+                grad_tiles.addcmul_(g.select(-4, p).unsqueeze(-4), band[:, p])
+            grad_tiles = torch.view_as_complex(grad_tiles)
         if ctx.needs_input_grad[1]:
-            u = torch.view_as_real(u_hat).unsqueeze(-4)
-            lead = tuple(range(g.dim() - 4))                          # batch dims and A
-            grad_band = torch.empty_like(band)                        # (P, M, N, 2)
-            for target, u_block in zip(_blocks(grad_band, k, (-3, -2)), _blocks(u, k, (-3, -2))):
-                target.copy_(torch.mul(g, u_block, out=scratch).sum(dim=lead))
-        return grad_u, grad_band, None
+            u = torch.view_as_real(tiles)
+            lead = tuple(range(g.dim() - 4))                             # batch dims and A
+            grad_band = torch.empty_like(band)                           # (T, P, m, n, 2)
+            for t in range(band.shape[0]):
+                u_t = u.select(-4, t).unsqueeze(-4)
+                torch.sum(torch.mul(g, u_t, out=scratch), dim=lead, out=grad_band[t])
+        return grad_tiles, grad_band
 
 
-def filter_and_subsample(u_hat: torch.Tensor, band: torch.Tensor, k: int) -> torch.Tensor:
-    """sub_k(û · ψ̂) for every pair of input and filter, without the full-size product.
+def filter_and_subsample(tiles: torch.Tensor, band: torch.Tensor) -> torch.Tensor:
+    """sub_k(F · ψ̂) for every pair of input and filter, without the full-size product.
 
-    u_hat (..., A, M, N) complex, band (P, M, N, 2) from ``prepare_band(psi, k)``
-    → (..., A, P, M/k, N/k) complex.
+    tiles (..., A, k², m, n) complex from ``spectrum_tiles``, band (k², P, m, n, 2) from
+    ``prepare_band(psi, k)`` → (..., A, P, m, n) complex.
     """
-    return _FilterSubsample.apply(u_hat.contiguous(), band, k)
+    return _FilterSubsample.apply(tiles.contiguous(), band)
+
+
+# ------------------------------------------------------------------ modulus and low-pass
+def _modulus_of(parts: torch.Tensor, out: torch.Tensor | None = None,
+                overwrite: bool = False) -> torch.Tensor:
+    """|z| from the real view (..., 2) of z → (...); ``overwrite`` squares ``parts`` in place.
+
+    Squaring the contiguous real view is vectorised; only the sum of the two parts reads
+    strided memory (torch's complex abs is slower still).
+    """
+    squares = parts.square_() if overwrite else parts.square()
+    return torch.add(squares[..., 0], squares[..., 1], out=out).sqrt_()
+
+
+def _modulus_grad(z: torch.Tensor, out: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    """Backward of |z|: grad · z/|z|, with the subgradient 0 where |z| = 0; complex like z."""
+    scale = torch.where(out > 0, grad / out, 0.0)
+    parts = torch.view_as_real(z)
+    grad_z = torch.empty_like(parts)
+    torch.mul(parts[..., 0], scale, out=grad_z[..., 0])     # real × real on each part:
+    torch.mul(parts[..., 1], scale, out=grad_z[..., 1])     # complex × real is slower
+    return torch.view_as_complex(grad_z)
 
 
 class _Modulus(torch.autograd.Function):
-    """|z| of a complex tensor, with gradient 0 where z = 0 (torch's own abs is slower on CPU)."""
+    """|z| of a complex tensor, with gradient 0 where z = 0."""
 
     @staticmethod
     def forward(ctx, z):
-        parts = torch.view_as_real(z)
-        out = parts[..., 0].square().addcmul_(parts[..., 1], parts[..., 1]).sqrt_()
+        out = _modulus_of(torch.view_as_real(z))
         ctx.save_for_backward(z, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        z, out = ctx.saved_tensors
-        # d|z| = z/|z|; where |z| = 0 (grad/0 is ±inf or nan) the subgradient 0 is used
-        scale = grad.div(out).nan_to_num_(0.0, 0.0, 0.0)
-        grad_z = torch.view_as_real(z).clone()
-        grad_z[..., 0].mul_(scale)            # real × real on each part: mixed complex × real
-        grad_z[..., 1].mul_(scale)            # products are several times slower on CPU
-        return torch.view_as_complex(grad_z)
+        return _modulus_grad(*ctx.saved_tensors, grad)
 
 
 def modulus(z: torch.Tensor) -> torch.Tensor:
@@ -154,19 +217,126 @@ def modulus(z: torch.Tensor) -> torch.Tensor:
 def lowpass(u: torch.Tensor, matrices: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
     """Low-pass φ, subsample, drop the border: real (..., m, n) → (..., H', W'), S = A U Bᵀ."""
     rows, cols = matrices
-    (h, m), (w, n) = rows.shape, cols.shape
-    batch = u.shape[:-2]
-    # two plain 2-D matrix products; a broadcast ``rows @ t`` makes autograd loop over the batch
-    t = (u.reshape(-1, n) @ cols.T).reshape(-1, m, w).transpose(1, 2)       # (B, w, m)
-    s = t.reshape(-1, m) @ rows.T                                           # (B·w, h)
-    return s.reshape(*batch, w, h).transpose(-1, -2)
+    m, n = u.shape[-2:]
+    # A U as one batched product of small matrices, then (·) Bᵀ as one plain matrix product
+    s = torch.matmul(rows, u.reshape(-1, m, n)) @ cols.T                # (B, H', W')
+    return s.view(*u.shape[:-2], *s.shape[-2:])
 
 
-def _band_modulus(u_hat: torch.Tensor, band: torch.Tensor, k: int) -> torch.Tensor:
-    """|IFFT(sub_k(û · ψ̂))|: u_hat (..., A, M, N), band (P, M, N, 2) → real (..., A, P, M/k, N/k)."""
-    return modulus(torch.fft.ifft2(filter_and_subsample(u_hat, band, k)))
+def _in_place_fft(y: torch.Tensor) -> bool:
+    """On one CPU thread, scipy's pocketfft transforms contiguous tensors in place and is faster
+    than torch's MKL transforms on the many small 2D transforms of the band-pass steps (with
+    more threads, its own thread pool would compete with torch's)."""
+    return (y.device.type == "cpu" and _scipy_fft is not None and y.is_contiguous()
+            and torch.get_num_threads() == 1)
 
 
+def _ifft2_(y: torch.Tensor) -> torch.Tensor:
+    """ifft2 over the last two dims; overwrites y (and returns it) when it can."""
+    if _in_place_fft(y):
+        return torch.from_numpy(_scipy_fft.ifft2(y.detach().numpy(), workers=1,
+                                                 overwrite_x=True))
+    return torch.fft.ifft2(y)
+
+
+def _fft2_adjoint_(g: torch.Tensor) -> torch.Tensor:
+    """The adjoint of ifft2, fft2 / (m·n); overwrites g (and returns it) when it can."""
+    if _in_place_fft(g):
+        return torch.from_numpy(_scipy_fft.fft2(g.numpy(), norm="forward", workers=1,
+                                                overwrite_x=True))
+    return torch.fft.fft2(g, norm="forward")
+
+
+class _PocketRealFFT2(torch.autograd.Function):
+    """``torch.fft.rfft2`` by pocketfft on one CPU thread; its backward is one real-output
+    inverse transform instead of torch's complex transform of a zero-padded spectrum."""
+
+    @staticmethod
+    def forward(ctx, u):
+        ctx.shape = u.shape[-2:]
+        return torch.from_numpy(_scipy_fft.rfft2(u.detach().contiguous().numpy(), workers=1))
+
+    @staticmethod
+    def backward(ctx, grad):
+        # grad_u = Re(Fᴴ pad(grad)): the columns that stand for two (±c) are halved for irfft2
+        half = grad.shape[-1]
+        weight = torch.full((half,), 0.5, dtype=grad.real.dtype)
+        weight[0] = 1.0
+        if ctx.shape[-1] % 2 == 0:
+            weight[-1] = 1.0
+        g = (grad * weight).numpy()
+        return torch.from_numpy(_scipy_fft.irfft2(g, s=tuple(ctx.shape), norm="forward", workers=1,
+                                                  overwrite_x=True))
+
+
+def real_fft2(u: torch.Tensor) -> torch.Tensor:
+    """rfft2 over the last two dims of a real signal: (..., M, N) → (..., M, N/2+1)."""
+    if _in_place_fft(u):
+        return _PocketRealFFT2.apply(u)
+    return torch.fft.rfft2(u)
+
+
+class _InverseModulus(torch.autograd.Function):
+    """|IFFT2(y)| over the last two dims, transforming y in place (it is a band-pass step's
+    own output); the backward likewise transforms its own gradient buffer in place."""
+
+    @staticmethod
+    def forward(ctx, y):
+        z = _ifft2_(y)
+        out = _modulus_of(torch.view_as_real(z))
+        ctx.save_for_backward(z, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _fft2_adjoint_(_modulus_grad(*ctx.saved_tensors, grad))
+
+
+class _Scratch:
+    """Buffers reused from chunk to chunk when no autograd graph is recorded: on CPU, a fresh
+    large tensor per step costs page faults and cache misses. One buffer per name, grown to
+    the largest size asked for; ``get`` returns a view of its start."""
+
+    def __init__(self, dtype: torch.dtype, device: torch.device):
+        self.dtype, self.device, self.buffers = dtype, device, {}
+
+    def get(self, name: str, *shape: int, complex_: bool = False) -> torch.Tensor:
+        dtype = self.dtype.to_complex() if complex_ else self.dtype
+        numel = 1
+        for size in shape:
+            numel *= size
+        buf = self.buffers.get((name, dtype))
+        if buf is None or buf.numel() < numel:
+            buf = self.buffers[(name, dtype)] = torch.empty(numel, dtype=dtype, device=self.device)
+        return buf[:numel].view(shape)
+
+
+def _band_modulus(tiles: torch.Tensor, band: torch.Tensor, scratch: _Scratch | None,
+                  name: str) -> torch.Tensor:
+    """|IFFT(sub_k(F · ψ̂))|: tiles (..., A, k², m, n), band (k², P, m, n, 2) → (..., A, P, m, n).
+
+    With ``scratch`` (no autograd), every step writes into reused buffers, in place where it can.
+    """
+    if scratch is None:
+        return _InverseModulus.apply(filter_and_subsample(tiles, band))
+    shape = (*tiles.shape[:-3], band.shape[1], *tiles.shape[-2:])          # (..., A, P, m, n)
+    y = scratch.get("band", *shape, complex_=True)
+    _tile_products(torch.view_as_real(tiles), band, out=torch.view_as_real(y))
+    z = _ifft2_(y)
+    return _modulus_of(torch.view_as_real(z), out=scratch.get(name, *shape), overwrite=True)
+
+
+def _spectrum_tiles(h: torch.Tensor, index: torch.Tensor, scratch: _Scratch | None) -> torch.Tensor:
+    """``spectrum_tiles``, into a reused buffer when ``scratch`` is given."""
+    if scratch is None:
+        return spectrum_tiles(h, index)
+    flat = h.flatten(-2)
+    out = scratch.get("tiles", *flat.shape[:-1], index.numel(), complex_=True)
+    torch.gather(flat, -1, index.reshape(-1).expand(*flat.shape[:-1], -1), out=out)
+    return out.view(*flat.shape[:-1], *index.shape)
+
+
+# ------------------------------------------------------------------ the transform
 def prepare_bands(filters: FilterLevels, J: int, L: int, max_order: int) -> dict:
     """{(j_in, j): band} for every filtering step: j_in = −1 is the image (order 1, wavelet
     scale j at full resolution); j_in = j1 ≥ 0 is an order-1 output (order 2, j > j1)."""
@@ -177,6 +347,16 @@ def prepare_bands(filters: FilterLevels, J: int, L: int, max_order: int) -> dict
                 psi = filters.psi[j1][(j2 - j1) * L:(j2 - j1 + 1) * L]   # scale j2 at res j1
                 bands[(j1, j2)] = prepare_band(psi, 2 ** (j2 - j1))
     return bands
+
+
+def prepare_tiles(padded: tuple[int, int], J: int, max_order: int, device=None) -> dict:
+    """{(j_in, j): tile index} matching ``prepare_bands`` (``tile_index`` at each step's resolution)."""
+    Hp, Wp = padded
+    steps = [(-1, j) for j in range(J)]
+    if max_order == 2:
+        steps += [(j1, j2) for j1 in range(J - 1) for j2 in range(j1 + 1, J)]
+    return {(j_in, j): tile_index(Hp >> max(j_in, 0), Wp >> max(j_in, 0), 2 ** (j - max(j_in, 0)), device)
+            for j_in, j in steps}
 
 
 def scattering2d(x: torch.Tensor, filters: FilterLevels, J: int, L: int, max_order: int,
@@ -195,39 +375,48 @@ def scattering2d(x: torch.Tensor, filters: FilterLevels, J: int, L: int, max_ord
         (N, K, H', W') real: [S0, S1 by (j1, θ1), S2 by (j1, θ1, j2, θ2)], kymatio's order.
     """
     bands = prepare_bands(filters, J, L, max_order)
+    tiles = prepare_tiles((rows.shape[0], cols.shape[0]), J, max_order, x.device)
+    recorded = torch.is_grad_enabled() and (x.requires_grad or any(b.requires_grad for b in bands.values()))
+    scratch = None if recorded or x.device.type != "cpu" else _Scratch(x.dtype, x.device)
     parts = x.split(chunk) if chunk else (x,)
-    out = [_scatter(part, bands, filters.lowpass, J, max_order, rows, cols) for part in parts]
+    out = [_scatter(part, bands, tiles, filters.lowpass, J, max_order, rows, cols, scratch) for part in parts]
     return out[0] if len(out) == 1 else torch.cat(out)
 
 
-def _scatter(x, bands, low, J, max_order, rows, cols) -> torch.Tensor:
+def _scatter(x, bands, tiles, low, J, max_order, rows, cols, scratch) -> torch.Tensor:
     n = x.shape[0]
     padded = x[:, rows[:, None], cols[None, :]]                  # (N, Hp, Wp)
-    x_hat = torch.fft.fft2(padded).unsqueeze(1)                   # (N, 1, Hp, Wp)
     order0 = lowpass(padded, low[0]).unsqueeze(1)                 # (N, 1, H', W')
+    x_hat = real_fft2(padded).unsqueeze(1)                        # (N, 1, Hp, Wp/2+1)
     order1, order2 = [], []
     for j1 in range(J):
-        u1 = _band_modulus(x_hat, bands[(-1, j1)], 2 ** j1)[:, 0]  # (N, L, Hp/2^j1, Wp/2^j1)
+        x_tiles = _spectrum_tiles(x_hat, tiles[(-1, j1)], scratch)  # (N, 1, 4^j1, Hp/2^j1, Wp/2^j1)
+        u1 = _band_modulus(x_tiles, bands[(-1, j1)], scratch, "u1")[:, 0]  # (N, L, Hp/2^j1, Wp/2^j1)
         order1.append(lowpass(u1, low[j1]))
         if max_order < 2 or j1 == J - 1:
             continue
-        u1_hat = torch.fft.fft2(u1)
-        per_j2 = [lowpass(_band_modulus(u1_hat, bands[(j1, j2)], 2 ** (j2 - j1)), low[j2])
-                  for j2 in range(j1 + 1, J)]                     # each (N, L θ1, L θ2, H', W')
+        u1_hat = real_fft2(u1)
+        per_j2 = []
+        for j2 in range(j1 + 1, J):
+            u1_tiles = _spectrum_tiles(u1_hat, tiles[(j1, j2)], scratch)
+            u2 = _band_modulus(u1_tiles, bands[(j1, j2)], scratch, "u2")   # (N, L θ1, L θ2, ., .)
+            per_j2.append(lowpass(u2, low[j2]))                   # (N, L θ1, L θ2, H', W')
         # θ1 outer, then (j2, θ2): kymatio's order of the λ2 loop inside the λ1 loop
-        order2.append(torch.cat(per_j2, dim=2).reshape(n, -1, *order0.shape[-2:]))
+        per_j1 = per_j2[0] if len(per_j2) == 1 else torch.cat(per_j2, dim=2)
+        order2.append(per_j1.reshape(n, -1, *order0.shape[-2:]))
     return torch.cat([order0] + order1 + order2, dim=1)
 
 
 def chunk_size(J: int, L: int, padded: tuple[int, int], device: torch.device,
-               budget_bytes: int = 8 << 20) -> int | None:
-    """Images per pass so that the largest complex intermediate stays near ``budget_bytes``.
+               budget_bytes: int = 4 << 20, minimum: int = 4) -> int | None:
+    """Images per pass on CPU: the largest complex intermediate near ``budget_bytes`` (cache),
+    but at least ``minimum`` images (large images: per-operation overhead). None off CPU.
 
-    The largest is the order-1 band at full resolution, (L, Hp, Wp), or the order-2 bands of
-    one j1 at resolution j1+1, (L, L, Hp/2^(j1+1), Wp/2^(j1+1)). None (no chunking) off CPU.
+    The largest intermediate is the order-1 band at full resolution, (L, Hp, Wp), or the
+    order-2 bands of one j1 at resolution j1+1, (L, L, Hp/2^(j1+1), Wp/2^(j1+1)).
     """
     if device.type != "cpu":
         return None
     pixels = padded[0] * padded[1]
     per_image = 8 * max(L * pixels, L * L * pixels // 4 if J > 1 else 0)
-    return max(1, budget_bytes // per_image)
+    return max(minimum, budget_bytes // per_image)

@@ -95,3 +95,35 @@ def test_learnable_bank_is_rebuilt_in_forward(monkeypatch):
     monkeypatch.setattr(scat.bank, "fourier_filters", lambda: calls.append(1) or original())
     scat(torch.randn(1, 1, 8, 8))
     assert calls == [1]
+
+
+@pytest.mark.parametrize("parameterization", ["canonical", "pixelwise"])
+def test_gradients_match_finite_differences_on_one_thread(parameterization):
+    # one CPU thread takes other transforms (scipy's, in place): they must differentiate alike
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        scat = ParametricScattering2D(2, SHAPE, L=2, init="random", seed=3,
+                                      parameterization=parameterization).double()
+        f, inputs = _as_function_of_parameters(scat, _image(C=2))
+        assert gradcheck(f, inputs, eps=1e-6, atol=1e-6, rtol=1e-4, fast_mode=True)
+        x = _image(C=2).requires_grad_(True)
+        assert gradcheck(scat, (x,), eps=1e-6, atol=1e-6, rtol=1e-4, fast_mode=True)
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_black_images_give_finite_gradients(threads):
+    # augmentation fills with zeros (geometric ops, the torchvision Cutout): |z| = 0 must give 0, not NaN
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        scat = ParametricScattering2D(2, (32, 32), L=4)
+        x = torch.zeros(3, 2, 32, 32)
+        x[0, 0] = torch.randn(32, 32, generator=torch.Generator().manual_seed(0))
+        x[1, :, :16] = 1.0                                  # half black, half constant
+        scat(x).sum().backward()
+        assert all(torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0 for p in scat.parameters())
+    finally:
+        torch.set_num_threads(before)
