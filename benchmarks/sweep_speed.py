@@ -68,7 +68,8 @@ def cifar_source() -> tuple[Path, list[str]]:
 
 
 class PeakMemory:
-    """Samples the resident memory of this process and all its descendants (Linux /proc) every 0.2 s."""
+    """Samples the proportional set size (PSS: shared pages such as torch's libraries split between
+    the processes that map them) of this process and all its descendants every 0.2 s (Linux)."""
 
     def __init__(self):
         self.peak_bytes = 0
@@ -85,7 +86,7 @@ class PeakMemory:
 
     def _watch(self) -> None:
         while not self._stop.wait(0.2):
-            self.peak_bytes = max(self.peak_bytes, sum(_rss(pid) for pid in _tree(str(os.getpid()))))
+            self.peak_bytes = max(self.peak_bytes, sum(_pss(pid) for pid in _tree(str(os.getpid()))))
 
 
 def _tree(pid: str) -> list[str]:
@@ -100,10 +101,10 @@ def _tree(pid: str) -> list[str]:
     return pids
 
 
-def _rss(pid: str) -> int:
+def _pss(pid: str) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
@@ -127,9 +128,11 @@ def split_table(runs) -> list[str]:
     return rows
 
 
-def check_alone(runs, threads: int, count: int) -> list[str]:
+def check_alone(runs, sweep_uri: str, threads: int, count: int) -> list[str]:
     """Rerun ``count`` runs (alternating LS and S) alone; compare every non-timing metric history."""
     from mlflow.tracking import MlflowClient
+
+    sweep_client = MlflowClient(tracking_uri=sweep_uri)
 
     picked = [r for r in runs if r[0]["scattering"]["learnable"]][: (count + 1) // 2]
     picked += [r for r in runs if not r[0]["scattering"]["learnable"]][: count // 2]
@@ -147,7 +150,7 @@ def check_alone(runs, threads: int, count: int) -> list[str]:
             (other,) = client.search_runs([client.get_experiment_by_name("alone").experiment_id])
             differences = []
             for name in sorted(set(run.data.metrics) - set(TIMING_METRICS)):
-                ours = [(m.step, m.value) for m in client.get_metric_history(run.info.run_id, name)]
+                ours = [(m.step, m.value) for m in sweep_client.get_metric_history(run.info.run_id, name)]
                 theirs = [(m.step, m.value) for m in client.get_metric_history(other.info.run_id, name)]
                 if sorted(ours) != sorted(theirs):
                     differences.append(name)
@@ -179,7 +182,7 @@ def main(argv=None) -> int:
     print("\n".join(split_table(runs)))
     if args.check_alone and runs:
         print(f"\nthe same runs made alone (python -m parametricSN train, general.cores={threads}):")
-        print("\n".join(check_alone(runs, threads, args.check_alone)))
+        print("\n".join(check_alone(runs, uri, threads, args.check_alone)))
     return code
 
 

@@ -12,6 +12,7 @@ then start the run, train epoch by epoch, and log metrics, figures, the filter t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import signal
 import sys
@@ -300,8 +301,14 @@ def _evaluator(model, data, images, targets, prepare, loss_fn, *, batch_size: in
     from parametricSN.training.features import FEATURE_CACHE, has_fixed_front_end
 
     if not has_fixed_front_end(model) or len(images) == 0:
-        return lambda: evaluate(model, images, targets, prepare, loss_fn, batch_size=batch_size,
+        def evaluate_model() -> tuple[float, float]:
+            scattering = getattr(model, "scattering", None)
+            rebuilt_once = scattering.filters_built_once() if scattering is not None else contextlib.nullcontext()
+            with rebuilt_once:   # one filter build per pass, not per batch
+                return evaluate(model, images, targets, prepare, loss_fn, batch_size=batch_size,
                                 precision=precision)
+
+        return evaluate_model
     features: list[torch.Tensor] = []
 
     def evaluate_head() -> tuple[float, float]:

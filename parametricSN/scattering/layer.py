@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 
 import torch
@@ -82,6 +83,7 @@ class ParametricScattering2D(nn.Module):
         self.output_shape = output_shape(self.shape, J)
         self.K = num_coefficients(J, L, max_order)
         self.learnable, self.init, self.parameterization = bool(learnable), init, parameterization
+        self._built_once: fb.FilterLevels | None = None   # set inside filters_built_once()
         self.seed = 0 if seed is None else int(seed)
 
         params = self._initial_parameters()
@@ -183,11 +185,23 @@ class ParametricScattering2D(nn.Module):
         return (self.wavelet_filters() ** 2).sum(dim=0)
 
     # ---------------------------------------------------------------- forward
+    @contextlib.contextmanager
+    def filters_built_once(self):
+        """Within the block, every forward reuses the filters built on entering it, without
+        gradient: for evaluation passes over many batches while the parameters stay put (a
+        learnable bank is otherwise rebuilt at every call)."""
+        with torch.no_grad():
+            self._built_once = self.filter_levels()
+        try:
+            yield self
+        finally:
+            self._built_once = None
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, C, H, W) → (B, C, K, H', W')."""
         self._check_input(x)
         B, C = x.shape[:2]
-        levels = self.filter_levels()
+        levels = self._built_once if self._built_once is not None else self.filter_levels()
         chunk = chunk_size(self.J, self.L, self.padded_shape, x.device)
         s = scattering2d(x.reshape(B * C, *self.shape), levels, self.J, self.L, self.max_order,
                          self.pad_rows, self.pad_cols, chunk)

@@ -23,8 +23,9 @@ import torch.nn as nn
 
 Prepare = Callable[[torch.Tensor], torch.Tensor]
 
-# Features kept across runs, in bytes: two banks × 10,000 CIFAR images (243 × 8 × 8 float32 each).
-DEFAULT_BUDGET_BYTES = 1300 * 2 ** 20
+# Features kept across runs, in bytes: one bank × 10,000 CIFAR images (243 × 8 × 8 float32 each,
+# 622 MB), so that a sweep's memory stays bounded; a bank is always kept while a run uses it.
+DEFAULT_BUDGET_BYTES = 700 * 2 ** 20
 
 
 def has_fixed_front_end(model: nn.Module) -> bool:
@@ -102,9 +103,16 @@ class FeatureCache:
 
 
 def _compute(model: nn.Module, images: torch.Tensor, prepare: Prepare, batch_size: int) -> torch.Tensor:
+    """model.features(prepare(images)) in batches, written into one preallocated tensor (a list of
+    batches and their concatenation would need twice the memory)."""
+    out = None
     with torch.no_grad():
-        return torch.cat([model.features(prepare(images[start:start + batch_size]))
-                          for start in range(0, len(images), batch_size)])
+        for start in range(0, len(images), batch_size):
+            batch = model.features(prepare(images[start:start + batch_size]))
+            if out is None:
+                out = batch.new_empty((len(images), *batch.shape[1:]))
+            out[start:start + len(batch)] = batch
+    return out
 
 
 def _assemble(keys: list[bytes], missing: list[int], fresh: torch.Tensor | None,

@@ -137,3 +137,18 @@ def test_numpy_integers_are_accepted():
     import numpy as np
     scat = ParametricScattering2D(np.int64(2), (np.int64(12), 12), L=np.int32(4), max_order=np.int64(1))
     assert (scat.J, scat.L, scat.max_order, scat.K) == (2, 4, 1, 9)
+
+
+def test_filters_built_once_reuses_one_build_with_the_same_output(monkeypatch):
+    scat = ParametricScattering2D(2, (16, 16), L=4, init="random", seed=1)
+    x = torch.randn(5, 2, 16, 16, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = scat(x)
+    builds = []
+    original = scat.bank.fourier_filters
+    monkeypatch.setattr(scat.bank, "fourier_filters", lambda: builds.append(1) or original())
+    with torch.no_grad(), scat.filters_built_once():
+        got = [scat(x[:2]), scat(x[2:])]
+    assert len(builds) == 1 and torch.equal(torch.cat(got), expected)
+    scat(x)
+    assert len(builds) == 2          # rebuilt again outside the block
