@@ -451,7 +451,7 @@ def main(argv=None) -> int:
             raise UserError(f"--head {args.head!r}: {error}") from None
         overrides.insert(0, f"model.name={name}")
     cfg = load_config(args.config, overrides)
-    previous = _sigterm_as_interrupt()
+    previous = sigterm_as_interrupt()
     try:
         result = run_training(cfg, progress=not args.no_progress)
     except KeyboardInterrupt:
@@ -472,7 +472,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def _sigterm_as_interrupt():
+def sigterm_as_interrupt():
     """Treat SIGTERM (a killed job) like Ctrl-C so the run ends KILLED; returns the old handler."""
     if threading.current_thread() is not threading.main_thread():
         return None

@@ -79,7 +79,11 @@ _WORKER: Dict[str, Any] = {"index": 0, "n_gpus": 0}
 
 
 def _init_worker(index_queue, threads: Optional[int], n_gpus: int) -> None:
-    """Pool initializer: claim a worker index (for the GPU assignment) and set torch threads."""
+    """Pool initializer: claim a worker index (for the GPU assignment) and set torch threads; a
+    SIGTERM ends the worker's run KILLED, as Ctrl-C does."""
+    from parametricSN.run import sigterm_as_interrupt
+
+    sigterm_as_interrupt()
     _WORKER["index"] = index_queue.get()
     _WORKER["n_gpus"] = n_gpus
     if threads:

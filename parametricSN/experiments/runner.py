@@ -313,7 +313,14 @@ def _runs(count: int) -> str:
 def main(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None,
          epilog: Optional[str] = None, train_fn: Optional[Callable[[dict], Any]] = None,
          recipes: Sequence[Recipe] = ()) -> int:
-    """Entry point of an experiment script: :func:`run_sweep`, with bad input as one line, exit 2."""
+    """Entry point of an experiment script: :func:`run_sweep`, with bad input as one line, exit 2.
+
+    Ctrl-C, or SIGTERM (a killed job), ends the runs in progress KILLED and exits 130."""
+    import signal
+
+    from parametricSN.run import sigterm_as_interrupt
+
+    previous = sigterm_as_interrupt()
     try:
         return run_sweep(sweep, argv, description=description, epilog=epilog, train_fn=train_fn,
                          recipes=recipes)
@@ -323,3 +330,6 @@ def main(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description: Opt
     except KeyboardInterrupt:
         print("interrupted: rerun the same command to resume (FINISHED runs are skipped)", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
