@@ -47,6 +47,8 @@ def run_setting(init: str, learnable: bool, sets: list[str], args, data_root: Pa
     argv = ["--num-seeds", str(args.seeds), "--workers", str(args.workers), "--data-root", str(data_root),
             "--tracking-uri", args.tracking_uri, "--set", "dataset.evaluate_on=validation",
             "--set", "model.step_test=200"] + [a for s in sets for a in ("--set", s)]
+    if args.epochs:
+        argv += ["--epochs", str(args.epochs), "--set", f"model.step_test={args.epochs}"]
     run_sweep(sweep, argv)
     return finished_runs(args.tracking_uri, sweep.experiment, build_runs(sweep, build_parser(sweep).parse_args(argv)))
 
@@ -59,6 +61,7 @@ def drift(run, client, L: int = 8) -> dict[str, float]:
     return {"Δξ j=0": float(np.mean(last["xi"][:L] - first["xi"][:L])),
             "Δξ j=1": float(np.mean(last["xi"][L:] - first["xi"][L:])),
             "max ξ": float(last["xi"].max()),
+            "share ξ > π": float(np.mean(np.abs(last["xi"]) > np.pi)),
             "Δσ": float(np.mean(last["sigma"] - first["sigma"])),
             "Δ|γ|": float(np.mean(np.abs(last["gamma"]) - np.abs(first["gamma"]))),
             "|Δθ|": float(np.mean(np.abs(last["theta"] - first["theta"])))}
@@ -81,6 +84,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=4, help=f"the first N of the {len(CIFAR_SEEDS)} published seeds")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--epochs", type=int, help="override the protocol's 200 epochs (quick checks)")
     parser.add_argument("--init", default="tight-frame", choices=("tight-frame", "random"))
     parser.add_argument("--tracking-uri", default=f"sqlite:///{DEFAULT_STORE}")
     args = parser.parse_args(argv)
