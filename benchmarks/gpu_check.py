@@ -4,7 +4,7 @@
     python benchmarks/gpu_check.py --device cpu --quick # the same steps, tiny, on a CPU (a smoke test)
 
 Steps (each a row of the table; any failed check makes the exit status 1):
-1. the test suite's CUDA tests (``pytest -k cuda``): they must run, not skip, and pass;
+1. the test suite's CUDA tests (``pytest -m cuda``): they must run, not skip, and pass;
 2. equality with kymatio on the device (tight-frame bank, fixed and learnable; relative L2 < 1e-5)
    and a float64 gradient check of the four filter parameters on the device;
 3. speed of the engine against kymatio on the device, interleaved (benchmarks/scattering_speed.py);
@@ -73,11 +73,11 @@ def guarded(table: Table, step: str, work) -> None:
 
 
 def cuda_tests(table: Table) -> None:
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-k", "cuda", "tests", "-p", "no:randomly"],
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "cuda", "tests"],
                             cwd=REPO, capture_output=True, text=True)
     last = (result.stdout.strip().splitlines() or ["no output"])[-1]
     passed = int(re.search(r"(\d+) passed", last).group(1)) if "passed" in last else 0
-    table.add("CUDA tests (pytest -k cuda)", last, result.returncode == 0 and passed > 0 and "skipped" not in last)
+    table.add("CUDA tests (pytest -m cuda)", last, result.returncode == 0 and passed > 0 and "skipped" not in last)
 
 
 def kymatio_equality(table: Table, device: str) -> None:
@@ -196,7 +196,7 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test of this script)")
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--skip-tests", action="store_true", help="leave out step 1 (pytest -k cuda)")
+    parser.add_argument("--skip-tests", action="store_true", help="leave out step 1 (pytest -m cuda)")
     args = parser.parse_args(argv)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("error: no CUDA device here; run on a GPU machine (or --device cpu --quick for a smoke test)",

@@ -203,6 +203,7 @@ def test_larger_images_crop_then_use_the_scaled_recipe(family, channels, stored,
     assert out.shape == (6, channels, side, side) and out.dtype == torch.uint8
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_batch_gives_the_cpu_result():
     x = torch.randint(0, 256, (200, 3, 32, 32), dtype=torch.uint8)

@@ -108,6 +108,7 @@ def test_J5_on_a_non_square_image():
     assert all(p.grad is not None for p in scat.parameters())
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("learnable", [False, True])
 def test_cuda_matches_cpu(learnable):
