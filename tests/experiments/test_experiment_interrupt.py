@@ -35,7 +35,9 @@ def statuses(store):
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to a process group")
 def test_ctrl_c_marks_started_runs_killed_and_a_rerun_resumes(tmp_path):
     store = f"sqlite:///{tmp_path}/store.db"
+    # a shell that started this suite in the background may have left SIGINT ignored: restore it
     process = subprocess.Popen(sweep_command(store, 400), cwd=REPO, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while statuses(store).count("RUNNING") < 2:        # both workers are inside a run
