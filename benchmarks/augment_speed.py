@@ -26,6 +26,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from machine_load import load  # noqa: E402
+
 from parametricSN.config import validate_config  # noqa: E402
 from parametricSN.data.autoaugment import reference  # noqa: E402
 from parametricSN.data.transforms import AUGMENTATIONS, make_augment  # noqa: E402
@@ -134,13 +136,6 @@ def large_sizes(threads: int, repeats: int) -> None:
             augment = make_augment(mode, family, (side, side))
             med, best = median_ms(lambda: augment(images), repeats)
             print(f"| {threads} | {family} {channels}×{stored}² → {side}² | {mode} | {med:.1f} | {best:.1f} |")
-
-
-def load() -> str:
-    try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 if __name__ == "__main__":

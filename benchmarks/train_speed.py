@@ -12,7 +12,6 @@ speed ratio. Record results in benchmarks/RESULTS-train.md.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from machine_load import load  # noqa: E402
 
 from parametricSN.config import validate_config  # noqa: E402
 from parametricSN.data import DataBundle  # noqa: E402
@@ -168,13 +169,6 @@ def rate(seconds: list[float]) -> str:
     """'median X epochs/s (best Y)' from per-epoch times."""
     return (f"median {1 / statistics.median(seconds):.2f} epochs/s ({1000 * statistics.median(seconds):.0f} ms/epoch), "
             f"best {1 / min(seconds):.2f} epochs/s over {len(seconds)} epochs")
-
-
-def load() -> str:
-    try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 if __name__ == "__main__":
