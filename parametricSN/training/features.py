@@ -24,7 +24,7 @@ import torch.nn as nn
 Prepare = Callable[[torch.Tensor], torch.Tensor]
 
 # Features kept across runs, in bytes: one bank × 10,000 CIFAR images (243 × 8 × 8 float32 each,
-# 622 MB), so that a sweep's memory stays bounded; a bank is always kept while a run uses it.
+# 622 MB), so that a sweep's memory stays bounded (a run keeps its own features while it lasts).
 DEFAULT_BUDGET_BYTES = 700 * 2 ** 20
 
 
@@ -56,15 +56,20 @@ def front_end_key(model: nn.Module, prepare_tag: str) -> bytes:
 
 
 class FeatureCache:
-    """Features per (front end, image), least recently used front ends dropped beyond a byte budget.
+    """Features per (front end, image) within a byte budget.
 
     An entry holds the features of the last image set asked for with that front end: a
-    (M, C', h, w) tensor and the row of each image key.
+    (M, C', h, w) tensor and the row of each image key. Beyond the budget, the front end asked for
+    least often leaves first, and among equals the most recently used (a bank held before stays): in the
+    published sweep, seed-major with a new random bank per seed between two tight-frame S runs,
+    every random bank is asked for once and the tight-frame bank stays for all ten seeds, where
+    least-recently-used would drop it for each random one.
     """
 
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES):
         self.budget_bytes = int(budget_bytes)
         self._entries: OrderedDict[bytes, tuple[dict[bytes, int], torch.Tensor]] = OrderedDict()
+        self._requests: dict[bytes, int] = {}   # per front end, held or not (16-byte keys)
         self.computed_images = 0   # images whose features were computed (not reused), for tests/benchmarks
 
     def features(self, model: nn.Module, images: torch.Tensor, prepare: Prepare, *, batch_size: int,
@@ -72,6 +77,7 @@ class FeatureCache:
         """``model.features(prepare(images))`` as one (M, C', h, w) tensor, in the order of ``images``
         (uint8 (M, C, H, W)), computed in batches of ``batch_size`` only for images not cached."""
         key = front_end_key(model, prepare_tag)
+        self._requests[key] = self._requests.get(key, 0) + 1
         keys = image_keys(images)
         rows, cached = self._entries.pop(key, ({}, None))
         missing = [i for i, k in enumerate(keys) if k not in rows]
@@ -84,22 +90,24 @@ class FeatureCache:
         else:
             out = _assemble(keys, missing, fresh, rows, cached)
         self._entries[key] = ({k: i for i, k in enumerate(keys)}, out)
-        self._trim(keep=key)
+        self._trim()
         return out
 
-    def _trim(self, keep: bytes) -> None:
-        """Drop least recently used entries (never ``keep``) until the budget holds."""
-        def size() -> int:
-            return sum(t.numel() * t.element_size() for _, t in self._entries.values())
+    def held(self) -> int:
+        """Bytes of features held."""
+        return sum(t.numel() * t.element_size() for _, t in self._entries.values())
 
-        for key in list(self._entries):
-            if size() <= self.budget_bytes:
-                return
-            if key != keep:
-                del self._entries[key]
+    def _trim(self) -> None:
+        """Drop entries until the budget holds: the fewest requests first, the newest among equals
+        (the caller keeps its own reference to the features it was given)."""
+        while self._entries and self.held() > self.budget_bytes:
+            fewest = min(self._requests[key] for key in self._entries)
+            victim = [key for key in self._entries if self._requests[key] == fewest][-1]
+            del self._entries[victim]
 
     def clear(self) -> None:
         self._entries.clear()
+        self._requests.clear()
 
 
 def _compute(model: nn.Module, images: torch.Tensor, prepare: Prepare, batch_size: int) -> torch.Tensor:

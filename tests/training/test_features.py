@@ -1,6 +1,6 @@
 """The evaluation-feature cache of fixed front ends: the features equal the model's own, are computed
 only for images not seen before with the same bank, follow the order asked for, and are never shared
-between different banks or normalisations; least recently used banks leave beyond the budget."""
+between different banks or normalisations; beyond the budget the bank asked for least often leaves."""
 
 import torch
 
@@ -60,16 +60,32 @@ def test_banks_and_normalisations_never_share_features():
     assert not torch.equal(a, b) and not torch.equal(a, c)
 
 
-def test_least_recently_used_banks_leave_beyond_the_budget():
+def test_beyond_the_budget_the_bank_asked_for_least_often_leaves_and_the_newest_among_equals():
     x = images(4)
     tight, first, second = model(), model(init="random", seed=1), model(init="random", seed=2)
     one_entry = tight.features(prepare(x)).numel() * 4
-    cache = FeatureCache(budget_bytes=2 * one_entry)
-    for net in (tight, first, tight, second, tight):     # the tight-frame bank stays in use
+    cache = FeatureCache(budget_bytes=one_entry)
+    # the published sweep's order: a new random bank between two uses of the tight-frame bank
+    for net in (tight, first, tight, second, tight):
         cache.features(net, x, prepare, batch_size=4, prepare_tag="n")
-    assert cache.computed_images == 3 * 4
-    cache.features(first, x, prepare, batch_size=4, prepare_tag="n")   # was dropped for `second`
+    assert cache.computed_images == 3 * 4               # tight-frame once (least-recently-used: 5 × 4)
+    assert cache.held() == one_entry
+    cache.features(first, x, prepare, batch_size=4, prepare_tag="n")     # 2nd request: tight (3) stays
     assert cache.computed_images == 4 * 4
+    cache.features(first, x, prepare, batch_size=4, prepare_tag="n")     # 3rd: as often, tight stays
+    cache.features(first, x, prepare, batch_size=4, prepare_tag="n")     # 4th: more often, replaces it
+    assert cache.computed_images == 6 * 4
+    cache.features(first, x, prepare, batch_size=4, prepare_tag="n")
+    assert cache.computed_images == 6 * 4
+
+
+def test_features_larger_than_the_budget_are_returned_but_not_held():
+    net, x = model(), images(4)
+    cache = FeatureCache(budget_bytes=1)
+    first = cache.features(net, x, prepare, batch_size=4, prepare_tag="n")
+    assert cache.held() == 0 and cache.computed_images == 4
+    with torch.no_grad():
+        assert torch.equal(first, net.features(prepare(x)))
 
 
 def test_a_fixed_bank_run_gives_the_same_numbers_with_and_without_cached_features(tiny_cfg, client, monkeypatch):
