@@ -59,11 +59,11 @@ class FeatureCache:
     """Features per (front end, image) within a byte budget.
 
     An entry holds the features of the last image set asked for with that front end: a
-    (M, C', h, w) tensor and the row of each image key. Beyond the budget, the front end asked for
-    least often leaves first, and among equals the most recently used (a bank held before stays): in the
-    published sweep, seed-major with a new random bank per seed between two tight-frame S runs,
-    every random bank is asked for once and the tight-frame bank stays for all ten seeds, where
-    least-recently-used would drop it for each random one.
+    (M, C', h, w) tensor and the row of each image key. Beyond the budget, the front end asked
+    for least often leaves first, and among equals the most recently used (a bank held before
+    stays): in the published sweep, seed-major with a new random bank per seed between two
+    tight-frame S runs, every random bank is asked for once and the tight-frame bank stays for all
+    ten seeds, where least-recently-used would drop it for each random one.
     """
 
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES):
@@ -98,8 +98,8 @@ class FeatureCache:
         return sum(t.numel() * t.element_size() for _, t in self._entries.values())
 
     def _trim(self) -> None:
-        """Drop entries until the budget holds: the fewest requests first, the newest among equals
-        (the caller keeps its own reference to the features it was given)."""
+        """Drop entries until the budget holds: the fewest requests first, among equals the most
+        recently used (the caller keeps its own reference to the features it was given)."""
         while self._entries and self.held() > self.budget_bytes:
             fewest = min(self._requests[key] for key in self._entries)
             victim = [key for key in self._entries if self._requests[key] == fewest][-1]
