@@ -60,7 +60,7 @@ def test_banks_and_normalisations_never_share_features():
     assert not torch.equal(a, b) and not torch.equal(a, c)
 
 
-def test_beyond_the_budget_the_bank_asked_for_least_often_leaves_and_the_newest_among_equals():
+def test_beyond_the_budget_the_bank_asked_for_least_often_leaves_and_among_equals_the_latest():
     x = images(4)
     tight, first, second = model(), model(init="random", seed=1), model(init="random", seed=2)
     one_entry = tight.features(prepare(x)).numel() * 4
