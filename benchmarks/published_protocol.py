@@ -2,10 +2,12 @@
 
     python benchmarks/published_protocol.py [--seeds 3 | all | S1,S2,...] [--variants tf-ls,tf-s,...]
                                             [--workers 2] [--epochs 200] [--set section.key=value ...]
+                                            [--images png|jpeg]
 
 Runs the sweep of experiments/cifar/ll/ll_100sample_cifar10_experiment.py (SPEC §5: 200 epochs,
 OneCycle head peak 0.06, filter peaks 0.1, batch 128, autoaugment = SPEC §4b's recipe) on the real
-CIFAR-10 training images of ../shared/data (extracted once into ~/.cache/parametricSN/data), for the
+CIFAR-10 training images of ../shared/data (lossless PNG by default, ``--images jpeg`` for the JPEG
+copy; extracted once into ~/.cache/parametricSN/data/<png|jpeg>), for the
 chosen variants × the first N published seeds, evaluated on the validation split (10,000 training
 images outside each run's subset; the archive holds no test split). Runs already FINISHED in the
 store are reused, so a longer table can be built up over several calls. Prints mean ± std of the
@@ -20,7 +22,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from real_cifar import PREDECESSOR, SWAPPED_IN, extract_archive, finished_runs, ll_sweep, mean_std
+from real_cifar import (DEFAULT_IMAGES, PREDECESSOR, SWAPPED_IN, archive_for, extract_archive, finished_runs,
+                        ll_sweep, mean_std)
 
 from parametricSN.errors import UserError
 from parametricSN.experiments import CIFAR_SEEDS, Sweep, Variant, run_sweep, variant_label
@@ -42,7 +45,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="any config key for every run (e.g. scattering.lr_scattering=0.01)")
     parser.add_argument("--tracking-uri", default=f"sqlite:///{DEFAULT_STORE}")
     parser.add_argument("--experiment-name", default="published-protocol")
-    parser.add_argument("--archive", type=Path, help="the CIFAR-10 JPEG archive (default ../shared/data/…)")
+    parser.add_argument("--images", choices=("png", "jpeg"), default=DEFAULT_IMAGES,
+                        help="the lossless PNG archive (default; what the paper measured on) or the JPEG copy")
+    parser.add_argument("--archive", type=Path, help="another archive of the chosen format (default ../shared/data/…)")
     return parser.parse_args(argv)
 
 
@@ -69,19 +74,29 @@ def sweep_argv(args, data_root: Path, seeds: list[int]) -> list[str]:
     return argv
 
 
-def table(runs) -> list[str]:
-    """Markdown rows: variant, n, mean ± std, seconds per run, the predecessor's figures."""
+def table(runs, images: str = DEFAULT_IMAGES) -> list[str]:
+    """Markdown rows: variant, n, mean ± std, seconds per run, and the reference figures: the paper's
+    (test split) on the lossless images, the predecessor's own code on the JPEG copy."""
+    from parametricSN.experiments.published import PUBLISHED
+
     by_variant: dict[str, list] = {}
     for cfg, run in runs:
         by_variant.setdefault(variant_label(flatten(cfg)), []).append(run)
-    lines = ["| variant | seeds | validation accuracy % (mean ± std) | s per run | predecessor, same images "
-             "(test split) | project + predecessor's recipe (SPEC §4b, test split) |",
-             "|---|---|---|---|---|---|"]
+    if images == "png":
+        header = "| variant | seeds | validation accuracy % (mean ± std) | s per run | paper (test split) |\n|---|---|---|---|---|"
+    else:
+        header = ("| variant | seeds | validation accuracy % (mean ± std) | s per run | predecessor, same images "
+                  "(test split) | project + predecessor's recipe (test split) |\n|---|---|---|---|---|---|")
+    lines = header.split("\n")
     for label, group in by_variant.items():
         accs = [r.data.metrics["final_test_acc"] for r in group]
         seconds = statistics.mean((r.info.end_time - r.info.start_time) / 1000 for r in group)
-        lines.append(f"| {label} | {len(group)} | {mean_std(accs)} | {seconds:.0f} | "
-                     f"{PREDECESSOR.get(label, '–')} | {SWAPPED_IN.get(label, '–')} |")
+        if images == "png":
+            paper = PUBLISHED["cifar"].get(label, {}).get("100")
+            reference = f"{paper[0]:.2f} ± {paper[1]:.2f}" if paper else "–"
+        else:
+            reference = f"{PREDECESSOR.get(label, '–')} | {SWAPPED_IN.get(label, '–')}"
+        lines.append(f"| {label} | {len(group)} | {mean_std(accs)} | {seconds:.0f} | {reference} |")
     return lines
 
 
@@ -93,7 +108,8 @@ def main(argv=None) -> int:
         if unknown:
             raise UserError(f"--variants {', '.join(unknown)}: use some of {', '.join(VARIANTS)}")
         seeds = seeds_from(args.seeds)
-        data_root = extract_archive(*([args.archive] if args.archive else []))
+        archive, cache = archive_for(args.images)
+        data_root = extract_archive(args.archive or archive, cache)
         base = ll_sweep()
         sweep = Sweep(base.experiment, base.base, seeds=base.seeds, variants=[VARIANTS[v] for v in names])
         argv_sweep = sweep_argv(args, data_root, seeds)
@@ -103,9 +119,9 @@ def main(argv=None) -> int:
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"\n# published LL protocol, 100 CIFAR-10 samples, real JPEG images, validation split "
+    print(f"\n# published LL protocol, 100 CIFAR-10 samples, real {args.images.upper()} images, validation split "
           f"(10,000 images); seeds: {', '.join(map(str, seeds))}")
-    print("\n".join(table(runs)))
+    print("\n".join(table(runs, args.images)))
     return code
 
 

@@ -1,9 +1,11 @@
-"""Shared by the real-data benchmarks: the CIFAR-10 JPEG archive, the published LL sweep, results.
+"""Shared by the real-data benchmarks: the CIFAR-10 archives, the published LL sweep, results.
 
-The archive (``../shared/data/cifar10-train-jpeg.tar.gz`` beside the repository) holds the 50,000
-CIFAR-10 training images as ``cifar10/train/<class>/NNNN.jpg``; it has no test split, so these
-benchmarks evaluate on the validation split carved from the training images
-(``dataset.evaluate_on: validation``). It is extracted once into a cache folder.
+The archives beside the repository (``../shared/data/cifar10-train-{png,jpeg}.tar.gz``) hold the
+50,000 CIFAR-10 training images as ``cifar10/train/<class>/NNNN.<png|jpg>``: the lossless PNG copy
+is the default (the paper's tables were made on lossless images), the JPEG copy (quality ≈ 75) an
+option (``--images jpeg``). Neither has a test split, so these benchmarks evaluate on the validation
+split carved from the training images (``dataset.evaluate_on: validation``). Each archive is
+extracted once into its own cache folder.
 """
 
 from __future__ import annotations
@@ -22,8 +24,12 @@ sys.path.insert(0, str(REPO))
 
 from parametricSN.errors import UserError  # noqa: E402
 
-ARCHIVE = REPO.parent / "shared" / "data" / "cifar10-train-jpeg.tar.gz"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "parametricSN" / "data"
+ARCHIVES = {"png": REPO.parent / "shared" / "data" / "cifar10-train-png.tar.gz",
+            "jpeg": REPO.parent / "shared" / "data" / "cifar10-train-jpeg.tar.gz"}
+DEFAULT_IMAGES = "png"
+ARCHIVE = ARCHIVES[DEFAULT_IMAGES]
+CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "parametricSN" / "data"
+CACHE = CACHE_ROOT / DEFAULT_IMAGES
 LL_SCRIPT = REPO / "experiments" / "cifar" / "ll" / "ll_100sample_cifar10_experiment.py"
 
 # What the predecessor's own code gave on these images (issue 8; seed 207715039, real test split,
@@ -32,8 +38,13 @@ PREDECESSOR = {"TF S+LL": "37.7 (1 seed)", "TF LS+LL": "33.6 (1 seed)"}
 SWAPPED_IN = {"TF S+LL": "37.9 ± 1.5 (8 seeds)", "TF LS+LL": "34.3 ± 2.5 (10 seeds)"}
 
 
+def archive_for(images: str) -> tuple[Path, Path]:
+    """(archive, cache folder) of ``images`` = "png" (lossless, the default) or "jpeg"."""
+    return ARCHIVES[images], CACHE_ROOT / images
+
+
 def extract_archive(archive: Path = ARCHIVE, cache: Path = CACHE) -> Path:
-    """The data_root holding ``cifar10/train/<class>/*.jpg``, extracting ``archive`` there once.
+    """The data_root holding ``cifar10/train/<class>/*``, extracting ``archive`` there once.
 
     Extraction goes to a temporary folder renamed into place at the end, so an interrupted one
     never leaves a half-written dataset. UserError (one line) when the archive is missing.
@@ -44,14 +55,14 @@ def extract_archive(archive: Path = ARCHIVE, cache: Path = CACHE) -> Path:
         return cache
     if not archive.is_file():
         raise UserError(f"real CIFAR-10 images not found: {archive} is missing (the project's shared data, "
-                        f"../shared/data/cifar10-train-jpeg.tar.gz beside the repository); pass --archive PATH")
+                        f"../shared/data/ beside the repository, see its README.md); pass --archive PATH")
     cache.mkdir(parents=True, exist_ok=True)
     print(f"extracting {archive} into {cache} (once)", file=sys.stderr)
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
         with tarfile.open(archive) as tar:
             tar.extractall(tmp, filter="data")
         if not (Path(tmp) / "cifar10" / "train").is_dir():
-            raise UserError(f"{archive} does not hold cifar10/train/<class>/*.jpg")
+            raise UserError(f"{archive} does not hold cifar10/train/<class>/<images>")
         shutil.rmtree(target, ignore_errors=True)
         (Path(tmp) / "cifar10").rename(target)
     marker.write_text(f"{archive} {archive.stat().st_size}\n")

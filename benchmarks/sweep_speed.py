@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from real_cifar import ARCHIVE, CACHE, REPO, extract_archive, finished_runs, ll_sweep
+from real_cifar import ARCHIVE, CACHE_ROOT, REPO, extract_archive, finished_runs, ll_sweep
 
 from parametricSN.experiments import CIFAR_SEEDS, run_sweep
 from parametricSN.experiments.runner import build_parser, build_runs
@@ -51,11 +51,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def cifar_source() -> tuple[Path, list[str]]:
-    """(data_root, extra --set options): the real JPEGs on their validation split, else random
+    """(data_root, extra --set options): the real lossless images on their validation split, else random
     CIFAR-shaped python batches with a test split (written once)."""
     if ARCHIVE.is_file():
         return extract_archive(), ["dataset.evaluate_on=validation"]
-    root = CACHE / "random-cifar"
+    root = CACHE_ROOT / "random-cifar"
     folder = root / "cifar10" / "cifar-10-batches-py"
     if not (folder / "test_batch").is_file():
         folder.mkdir(parents=True, exist_ok=True)
