@@ -1,20 +1,20 @@
-"""Why learnable filters score below fixed ones on the real JPEG images (issue 8, item 5).
+"""Learned vs fixed filters on real CIFAR-10: filter-learning recipes, paired by seed (issue 16).
 
-    python benchmarks/learnable_vs_fixed.py [--seeds 4] [--workers 2] [--init tight-frame|random]
+    python benchmarks/learnable_vs_fixed.py [--recipes published,bounded] [--seeds 4 | all | S1,S2]
+        [--inits tight-frame,random] [--samples 100] [--images png|jpeg] [--workers 1]
+        [--candidate NAME:section.key=value,...] [--tracking-uri URI] [--markdown FILE]
 
-Runs the published LL 100-sample protocol (benchmarks/published_protocol.py's sweep, validation split
-of the real CIFAR-10 JPEGs, a test only at the end: the final accuracy is the same) for the fixed bank
-and for learnable banks that differ only in what the filters may learn and how fast:
+Runs the published LL protocol (experiments/cifar/ll/ll_100sample_cifar10_experiment.py: 200 epochs,
+OneCycle, autoaugment) on the lossless CIFAR-10 training images (``--images jpeg``: the JPEG copy),
+evaluated on the 10,000-image validation split, tests only at the end (the final accuracy does not
+depend on it). For each init, the fixed bank (S) runs once; the learnable bank (LS) runs once per
+recipe: the named ones of ``parametricSN.experiments.recipes`` and ad hoc ``--candidate``s (a name
+and the keys it sets). Runs already FINISHED in the store are reused, so a table grows over calls.
 
-- ``published``: θ at peak 0.1, ξ σ γ at peak 0.1 (SPEC §5);
-- ``filter LR 0.01``: both filter peaks 0.01;
-- ``θ only``: ξ σ γ frozen (``scattering.lr_scattering=0``);
-- ``θ frozen``: only ξ σ γ learned, at 0.1.
-
-Prints per setting the mean ± std and the mean paired difference to the fixed bank (same seed, so the
-same subset), and how far the filters moved (from each run's trajectory.npz: mean change of ξ per scale,
-the largest final ξ — above π a wavelet aliases —, mean change of σ and |γ|, mean |Δθ|). Also the
-share of the images' spectral power above a few frequencies, which shows what the JPEG images still hold.
+Prints, per seed and as mean ± std: each bank's validation accuracy; paired by seed: LS − S per
+recipe and init, and recipe − published (mean ± std, seeds above); how far the learned filters
+moved, from each run's ``trajectory/trajectory.npz`` (share of wavelets ending with ξ > π, where a
+wavelet aliases; the largest ξ; mean Δξ per scale, Δσ, Δγ, |Δθ|); seconds per run.
 """
 
 from __future__ import annotations
@@ -26,88 +26,160 @@ from pathlib import Path
 
 import numpy as np
 
-from real_cifar import extract_archive, finished_runs, ll_sweep, mean_std
+from real_cifar import DEFAULT_IMAGES, archive_for, extract_archive, finished_runs, ll_sweep, mean_std
 
+from parametricSN.errors import UserError
 from parametricSN.experiments import CIFAR_SEEDS, Sweep, Variant, run_sweep
+from parametricSN.experiments.recipes import FILTER_RECIPES
 from parametricSN.experiments.runner import build_parser, build_runs
 
-SETTINGS = {
-    "published": [],
-    "filter LR 0.01": ["scattering.lr_scattering=0.01", "scattering.lr_orientation=0.01"],
-    "θ only": ["scattering.lr_scattering=0"],
-    "θ frozen": ["scattering.lr_orientation=0"],
-}
 DEFAULT_STORE = "outputs/benchmarks/learnable_vs_fixed/store.db"
+INIT_LABEL = {"tight-frame": "TF", "random": "Rand"}
 
 
-def run_setting(init: str, learnable: bool, sets: list[str], args, data_root: Path):
-    """Run (or reuse) one setting for the seeds; (config, MLflow run) per FINISHED run."""
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipes", default="published,bounded",
+                        help=f"comma list of named recipes ({', '.join(FILTER_RECIPES)}) and --candidate names")
+    parser.add_argument("--candidate", action="append", default=[], metavar="NAME:KEY=VALUE,...",
+                        help="an ad hoc recipe, e.g. 'lr0.01:scattering.lr_scattering=0.01,"
+                             "scattering.lr_orientation=0.01' (repeatable; list NAME in --recipes)")
+    parser.add_argument("--seeds", default="4", help="N (the first N published seeds), 'all' or a list")
+    parser.add_argument("--inits", default="tight-frame,random")
+    parser.add_argument("--samples", type=int, default=100, help="training images (dataset.train_sample_num)")
+    parser.add_argument("--no-fixed", action="store_true", help="skip the fixed banks (S)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--epochs", type=int, help="override the protocol's 200 epochs (quick checks)")
+    parser.add_argument("--images", choices=("png", "jpeg"), default=DEFAULT_IMAGES)
+    parser.add_argument("--tracking-uri", default=f"sqlite:///{DEFAULT_STORE}")
+    parser.add_argument("--experiment-name", default="filter-recipes")
+    parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
+    return parser.parse_args(argv)
+
+
+def recipe_overrides(args) -> dict[str, list[str]]:
+    """recipe name → its ``section.key=value`` overrides (named recipes and --candidate's)."""
+    table = {name: [f"{s}.{k}={v}" for s, keys in settings.items() for k, v in keys.items()]
+             for name, settings in FILTER_RECIPES.items()}
+    for text in args.candidate:
+        name, _, sets = text.partition(":")
+        if not name or not sets:
+            raise UserError(f"--candidate {text!r}: give NAME:section.key=value[,section.key=value...]")
+        table[name] = [s.strip() for s in sets.split(",") if s.strip()]
+    wanted = [r.strip() for r in args.recipes.split(",") if r.strip()]
+    unknown = [r for r in wanted if r not in table]
+    if unknown:
+        raise UserError(f"--recipes {', '.join(unknown)}: use named recipes ({', '.join(FILTER_RECIPES)}) "
+                        f"or define them with --candidate NAME:KEY=VALUE,...")
+    return {name: table[name] for name in wanted}
+
+
+def seeds_from(text: str) -> list[int]:
+    if text == "all":
+        return list(CIFAR_SEEDS)
+    if text.isdigit() and int(text) <= len(CIFAR_SEEDS):
+        return list(CIFAR_SEEDS[: int(text)])
+    try:
+        return [int(s) for s in text.replace(",", " ").split()]
+    except ValueError:
+        raise UserError(f"--seeds {text!r}: give N ≤ 10, 'all' or a list like 207715039,491659600") from None
+
+
+def run_bank(init: str, learnable: bool, sets: list[str], seeds: list[int], args, data_root: Path):
+    """Run (or reuse) one bank over the seeds: {seed: (config, MLflow run)} of the FINISHED ones."""
     base = ll_sweep()
-    sweep = Sweep("learnable-vs-fixed", base.base, seeds=base.seeds, variants=[Variant(init, learnable)])
-    argv = ["--num-seeds", str(args.seeds), "--workers", str(args.workers), "--data-root", str(data_root),
+    sweep = Sweep(args.experiment_name, base.base, seeds=base.seeds, variants=[Variant(init, learnable)])
+    argv = ["--seeds", ",".join(map(str, seeds)), "--workers", str(args.workers), "--data-root", str(data_root),
             "--tracking-uri", args.tracking_uri, "--set", "dataset.evaluate_on=validation",
-            "--set", "model.step_test=200"] + [a for s in sets for a in ("--set", s)]
+            "--set", "model.step_test=200"]
+    if args.samples != 100:
+        argv += ["--set", f"dataset.train_sample_num={args.samples}"]
     if args.epochs:
         argv += ["--epochs", str(args.epochs), "--set", f"model.step_test={args.epochs}"]
+    argv += [a for s in sets for a in ("--set", s)]
     run_sweep(sweep, argv)
-    return finished_runs(args.tracking_uri, sweep.experiment, build_runs(sweep, build_parser(sweep).parse_args(argv)))
+    cfgs = build_runs(sweep, build_parser(sweep).parse_args(argv))
+    return {c["general"]["seed"]: (c, r) for c, r in finished_runs(args.tracking_uri, args.experiment_name, cfgs)}
 
 
 def drift(run, client, L: int = 8) -> dict[str, float]:
-    """How far one learnable run's filters moved, from its trajectory (first vs last frame)."""
-    path = client.download_artifacts(run.info.run_id, "trajectory/trajectory.npz")
-    t = np.load(path)
-    first, last = {k: t[k][0] for k in ("theta", "xi", "sigma", "gamma")}, {k: t[k][-1] for k in ("theta", "xi", "sigma", "gamma")}
-    return {"Δξ j=0": float(np.mean(last["xi"][:L] - first["xi"][:L])),
+    """How far one learnable run's filters moved, first vs last frame of its trajectory."""
+    t = np.load(client.download_artifacts(run.info.run_id, "trajectory/trajectory.npz"))
+    first = {k: t[k][0] for k in ("theta", "xi", "sigma", "gamma")}
+    last = {k: t[k][-1] for k in ("theta", "xi", "sigma", "gamma")}
+    return {"share ξ > π": float(np.mean(np.abs(last["xi"]) > np.pi)),
+            "max ξ": float(np.abs(last["xi"]).max()),
+            "Δξ j=0": float(np.mean(last["xi"][:L] - first["xi"][:L])),
             "Δξ j=1": float(np.mean(last["xi"][L:] - first["xi"][L:])),
-            "max ξ": float(last["xi"].max()),
-            "share ξ > π": float(np.mean(np.abs(last["xi"]) > np.pi)),
             "Δσ": float(np.mean(last["sigma"] - first["sigma"])),
-            "Δ|γ|": float(np.mean(np.abs(last["gamma"]) - np.abs(first["gamma"]))),
+            "Δγ": float(np.mean(last["gamma"] - first["gamma"])),
             "|Δθ|": float(np.mean(np.abs(last["theta"] - first["theta"])))}
 
 
-def spectrum_shares(data_root: Path, every: int = 50) -> list[str]:
-    """Share of the grey-level images' power above |ω| = 1, 2, 2.5, 3 rad/pixel (1,000 images)."""
-    from PIL import Image
+def paired(a: dict[int, float], b: dict[int, float]) -> str:
+    """'+1.23 ± 0.45 (7/10 above)': mean ± std of a − b over the seeds both hold."""
+    diffs = [a[s] - b[s] for s in a if s in b]
+    if not diffs:
+        return "–"
+    spread = f" ± {statistics.stdev(diffs):.2f}" if len(diffs) > 1 else ""
+    return f"{statistics.mean(diffs):+.2f}{spread} ({sum(d > 0 for d in diffs)}/{len(diffs)} above)"
 
-    files = sorted((data_root / "cifar10" / "train").glob("*/*.jpg"))[::every]
-    x = np.stack([np.asarray(Image.open(f).convert("L"), dtype=np.float64) for f in files])
-    x -= x.mean(axis=(1, 2), keepdims=True)
-    power = (np.abs(np.fft.fft2(x)) ** 2).mean(0)
-    w = np.fft.fftfreq(32) * 2 * np.pi
-    radius = np.hypot(*np.meshgrid(w, w, indexing="ij"))
-    return [f"|ω| > {c}: {power[radius > c].sum() / power.sum():.2%}" for c in (1.0, 2.0, 2.5, 3.0)]
+
+def seconds(run) -> float:
+    return (run.info.end_time - run.info.start_time) / 1000
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=4, help=f"the first N of the {len(CIFAR_SEEDS)} published seeds")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--epochs", type=int, help="override the protocol's 200 epochs (quick checks)")
-    parser.add_argument("--init", default="tight-frame", choices=("tight-frame", "random"))
-    parser.add_argument("--tracking-uri", default=f"sqlite:///{DEFAULT_STORE}")
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
+    try:
+        recipes = recipe_overrides(args)
+        seeds = seeds_from(args.seeds)
+        inits = [i.strip() for i in args.inits.split(",") if i.strip()]
+        data_root = extract_archive(*archive_for(args.images))
+        columns: dict[str, dict[int, object]] = {}      # "TF S", "TF LS bounded", ... → seed → run
+        for init in inits:
+            if not args.no_fixed:
+                columns[f"{INIT_LABEL[init]} S"] = run_bank(init, False, [], seeds, args, data_root)
+            for name, sets in recipes.items():
+                columns[f"{INIT_LABEL[init]} LS {name}"] = run_bank(init, True, sets, seeds, args, data_root)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     from mlflow.tracking import MlflowClient
 
-    data_root = extract_archive()
     client = MlflowClient(tracking_uri=args.tracking_uri)
-    fixed = {c["general"]["seed"]: r.data.metrics["final_test_acc"]
-             for c, r in run_setting(args.init, False, [], args, data_root)}
-    rows = [f"| fixed (S) | {len(fixed)} | {mean_std(list(fixed.values()))} | – | – |"]
-    for name, sets in SETTINGS.items():
-        runs = run_setting(args.init, True, sets, args, data_root)
-        accs = {c["general"]["seed"]: r.data.metrics["final_test_acc"] for c, r in runs}
-        paired = [accs[s] - fixed[s] for s in accs if s in fixed]
-        moved = [drift(r, client) for _, r in runs]
-        summary = ", ".join(f"{k} {statistics.mean(m[k] for m in moved):+.2f}" for k in moved[0]) if moved else "–"
-        wins = sum(d > 0 for d in paired)
-        rows.append(f"| LS, {name} | {len(accs)} | {mean_std(list(accs.values()))} | "
-                    f"{statistics.mean(paired):+.2f} ({wins}/{len(paired)} seeds above S) | {summary} |")
-    print(f"\n# {args.init}, validation accuracy %, seeds = the first {args.seeds} published CIFAR seeds")
-    print("| bank | seeds | accuracy | LS − S, paired | filter drift (mean over runs) |\n|---|---|---|---|---|")
-    print("\n".join(rows))
-    print("\nspectral power of the JPEG training images: " + "; ".join(spectrum_shares(data_root)))
+    acc = {col: {s: r.data.metrics["final_test_acc"] for s, (_, r) in runs.items()} for col, runs in columns.items()}
+    names = list(columns)
+    lines = [f"# LL, {args.samples} CIFAR-10 samples, {args.images.upper()} images, validation accuracy % "
+             f"(10,000 images), tests at the end", "",
+             "| seed | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for seed in seeds:
+        lines.append(f"| {seed} | " + " | ".join(f"{acc[c][seed]:.2f}" if seed in acc[c] else "–" for c in names) + " |")
+    lines.append("| mean ± std | " + " | ".join(mean_std(list(acc[c].values())) if acc[c] else "–" for c in names) + " |")
+    lines.append("| s per run | " + " | ".join(
+        f"{statistics.mean(seconds(r) for _, r in columns[c].values()):.0f}" if columns[c] else "–" for c in names) + " |")
+    lines += ["", "Paired by seed:", ""]
+    for init in inits:
+        fixed, published = f"{INIT_LABEL[init]} S", f"{INIT_LABEL[init]} LS published"
+        for name in recipes:
+            col = f"{INIT_LABEL[init]} LS {name}"
+            if fixed in acc:
+                lines.append(f"- {col} − {fixed}: {paired(acc[col], acc[fixed])}")
+            if name != "published" and published in acc:
+                lines.append(f"- {col} − {published}: {paired(acc[col], acc[published])}")
+    lines += ["", "Filters at the end of training (mean over the runs):", "",
+              "| bank | share ξ > π | max ξ | Δξ j=0 | Δξ j=1 | Δσ | Δγ | \\|Δθ\\| |", "|---|---|---|---|---|---|---|---|"]
+    for col in names:
+        if " LS " in col and columns[col]:
+            moved = [drift(r, client) for _, r in columns[col].values()]
+            means = {k: statistics.mean(m[k] for m in moved) for k in moved[0]}
+            lines.append(f"| {col} | {means['share ξ > π']:.0%} | {means['max ξ']:.2f} | "
+                         + " | ".join(f"{means[k]:+.2f}" for k in ("Δξ j=0", "Δξ j=1", "Δσ", "Δγ", "|Δθ|")) + " |")
+    text = "\n".join(lines)
+    print("\n" + text)
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(text + "\n")
     return 0
 
 

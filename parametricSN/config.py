@@ -51,6 +51,12 @@ HASH_EXCLUDED_KEYS = (
     "dataset.data_root",
 )
 
+# Keys added after config hashes were first recorded, with their default: a key at this value is
+# left out of config_hash, so a config that does not use it hashes as before (resume keeps working).
+HASH_NEUTRAL_DEFAULTS = {
+    "scattering.bounded": False,
+}
+
 # Keys the predecessor's YAML files carried but nothing reads any more: dropped with a warning so
 # that its users' configs still load.
 OBSOLETE_KEYS = {("optim", "phase_num"), ("optim", "phase_ends"), ("optim", "alternating")}
@@ -131,6 +137,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "architecture": Field("choice", "scattering", choices=("scattering", "identity")),
         "parameterization": Field("choice", "canonical", choices=("canonical", "equivariant", "pixelwise"),
                                   aliases={"pixel-wise": "pixelwise"}),
+        "bounded": Field("bool", False),
         "filter_video": Field("bool", False),
         "param_distance": Field("bool", True),
     },
@@ -221,7 +228,8 @@ def flatten_config(cfg: Mapping) -> dict[str, object]:
 
 
 def config_hash(cfg: Mapping) -> str:
-    """SHA-1 hex digest of the normalised config without ``mlflow`` and HASH_EXCLUDED_KEYS.
+    """SHA-1 hex digest of the normalised config without ``mlflow``, HASH_EXCLUDED_KEYS and the
+    HASH_NEUTRAL_DEFAULTS keys left at their default.
 
     Two configs that run the same computation hash alike, whatever their spelling or which
     defaults they wrote out; the digest is the same in every process.
@@ -231,6 +239,10 @@ def config_hash(cfg: Mapping) -> str:
     for dotted in HASH_EXCLUDED_KEYS:
         section, key = dotted.split(".")
         normalised[section].pop(key)
+    for dotted, default in HASH_NEUTRAL_DEFAULTS.items():
+        section, key = dotted.split(".")
+        if normalised[section][key] == default:
+            normalised[section].pop(key)
     canonical = json.dumps(normalised, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
                            allow_nan=False)
     return hashlib.sha1(canonical.encode("ascii")).hexdigest()

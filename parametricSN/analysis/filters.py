@@ -45,7 +45,8 @@ def bank_from_trajectory(scattering, trajectory: Mapping[str, np.ndarray],
 
     layer = ParametricScattering2D(scattering.J, shape=scattering.shape, L=scattering.L, max_order=1,
                                    learnable=True, init=scattering.init,
-                                   parameterization=scattering.parameterization)
+                                   parameterization=scattering.parameterization,
+                                   bounded=getattr(scattering, "bounded", False))
     params = layer.filter_parameters()
     for name, param in params.items():
         if name not in trajectory:
@@ -57,8 +58,7 @@ def bank_from_trajectory(scattering, trajectory: Mapping[str, np.ndarray],
     banks = []
     with torch.no_grad():
         for t in range(steps) if indices is None else indices:
-            for name, param in params.items():
-                param.copy_(torch.as_tensor(np.asarray(trajectory[name][t]), dtype=param.dtype))
+            layer.set_filter_values({name: np.asarray(trajectory[name][t]) for name in params})
             banks.append(layer.wavelet_filters())
     return banks
 

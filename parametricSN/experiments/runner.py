@@ -14,6 +14,8 @@ Researchers plug in without editing this file:
   worker and sets ``model.name`` to NAME (default: the builder's attribute name);
 - ``--recipe module:function`` calls ``function(cfg) -> cfg | None`` on each validated run config
   (edit it in place or return a new one); ``main(..., recipes=[fn])`` does the same from Python.
+  ``--recipe NAME`` takes one of the named filter-learning recipes (``experiments.recipes``:
+  published, bounded).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from parametricSN.experiments.executors import (
     FINISHED, Job, LocalExecutor, Outcome, SubmititExecutor, run_training_in_worker,
 )
 from parametricSN.plugins import head_plugin, load_object, register_plugins
+from parametricSN.experiments.recipes import FILTER_RECIPES, named_recipe, recipe_of
 from parametricSN.experiments.sweeps import Sweep, deep_update, flatten, variant_label
 
 Recipe = Callable[[dict], Optional[dict]]
@@ -59,7 +62,8 @@ def build_parser(sweep: Sweep, description: Optional[str] = None,
                      help="register your own head builder(in_channels, spatial_shape, num_classes, cfg) "
                           "and use it for every run (module path or file.py)")
     run.add_argument("--recipe", action="append", default=[], metavar="MODULE:FUNCTION",
-                     help="call FUNCTION(cfg) -> cfg|None on every run's validated config (repeatable)")
+                     help="a named filter-learning recipe (published, bounded) or FUNCTION(cfg) -> cfg|None "
+                          "called on every run's validated config (repeatable)")
     run.add_argument("--no-resume", action="store_true",
                      help="rerun runs that MLflow already holds as FINISHED with the same config")
 
@@ -139,6 +143,12 @@ def cli_settings(args: argparse.Namespace) -> Dict[str, Dict[str, Any]]:
 def _load_recipes(specs: Sequence[str]) -> List[Recipe]:
     recipes = []
     for spec in specs:
+        if spec in FILTER_RECIPES:
+            recipes.append(named_recipe(spec))
+            continue
+        if ":" not in spec:
+            raise UserError(f"--recipe {spec!r}: not a named recipe ({', '.join(FILTER_RECIPES)}) "
+                            f"nor MODULE:FUNCTION")
         try:
             recipes.append(load_object(spec))
         except (ValueError, ImportError) as error:
@@ -159,6 +169,9 @@ def describe(cfg: dict) -> str:
             ("lr_orientation", "scattering.lr_orientation"), ("J", "scattering.J"),
             ("width", "model.width"), ("augment", "dataset.augment")]
     parts += [f"{short}={flat.get(key)}" for short, key in keys]
+    recipe = recipe_of(flat)
+    if recipe not in (None, "published"):
+        parts.append(f"recipe={recipe}")
     if flat.get("dataset.accum_step_multiple", 1) not in (1, None):
         parts.append(f"accum={flat.get('dataset.accum_step_multiple')}")
     return "  ".join(parts)

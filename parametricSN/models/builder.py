@@ -35,6 +35,7 @@ def build_scattering(cfg: dict, image_size: Sequence[int]) -> Optional[nn.Module
         init=str(cfg_value(cfg, "scattering", "init_params")).lower(),
         parameterization=str(cfg_value(cfg, "scattering", "parameterization")).lower(),
         seed=cfg_value(cfg, "general", "seed"),
+        bounded=bool(cfg_value(cfg, "scattering", "bounded")),
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from parametricSN.scattering.morlet import PARAMETER_NAMES, morlet_fourier
 
@@ -55,14 +56,53 @@ def _as_tensors(params, dtype=torch.float32) -> dict[str, torch.Tensor]:
     return {name: torch.as_tensor(params[name]).to(dtype).clone() for name in PARAMETER_NAMES}
 
 
+class Interval(nn.Module):
+    """The map u ↦ low + (high − low)·sigmoid(u) from ℝ onto the open interval (low, high).
+
+    Registered with ``torch.nn.utils.parametrize`` on a bank's ξ, σ or γ, it keeps a learned value
+    inside its interval whatever step the optimizer takes: the optimizer updates the unbounded u.
+    ``right_inverse`` (logit) sets u from a value, which is how the initial bank is stored; a value
+    outside the interval is first moved ``margin`` (relative to the width) inside it.
+    """
+
+    def __init__(self, low: float, high: float, margin: float = 1e-3):
+        super().__init__()
+        self.low, self.high, self.margin = float(low), float(high), float(margin)
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return self.low + (self.high - self.low) * torch.sigmoid(u)
+
+    def right_inverse(self, value: torch.Tensor) -> torch.Tensor:
+        share = ((value - self.low) / (self.high - self.low)).clamp(self.margin, 1 - self.margin)
+        return torch.logit(share)
+
+    def extra_repr(self) -> str:
+        return f"low={self.low:g}, high={self.high:g}"
+
+
+def bounded_intervals(J: int, L: int) -> dict[str, tuple[float, float]]:
+    """The intervals of the bounded parameterisation: name → (low, high).
+
+    ξ ∈ (0, π) rad/pixel: above π a wavelet's peak lies beyond the Nyquist frequency and aliases.
+    σ ∈ (0.4, 2^(J+2)) pixels: half kymatio's narrowest envelope (0.8) up to 8× its widest
+    (0.8·2^(J−1)), which holds the random initialisation (σ < 5).
+    γ ∈ (0.1, max(2, 8/L)): twice the tight frame's 4/L and the random initialisation's 1.5.
+    θ is an angle and stays free.
+    """
+    return {"xi": (0.0, math.pi), "sigma": (0.4, float(2 ** (J + 2))), "gamma": (0.1, max(2.0, 8.0 / L))}
+
+
 class MorletBank(nn.Module):
     """Canonical parameterisation: θ, ξ, σ, γ for each of the J·L wavelets, each (J·L,).
 
     ``learnable`` makes them ``nn.Parameter``s, otherwise buffers. ``L`` wavelets (one scale)
-    are built together, on the support their widest envelope needs.
+    are built together, on the support their widest envelope needs. ``intervals`` (name → (low,
+    high), learnable banks only) reparameterises those parameters through :class:`Interval`, so that
+    ``bank.xi`` stays inside its interval; the stored parameter is then the unbounded latent.
     """
 
-    def __init__(self, shape: tuple[int, int], params, L: int, learnable: bool):
+    def __init__(self, shape: tuple[int, int], params, L: int, learnable: bool,
+                 intervals: dict[str, tuple[float, float]] | None = None):
         super().__init__()
         self.shape = tuple(shape)
         self.L = L
@@ -71,6 +111,29 @@ class MorletBank(nn.Module):
                 self.register_parameter(name, nn.Parameter(value))
             else:
                 self.register_buffer(name, value)
+        if learnable:
+            for name, (low, high) in (intervals or {}).items():
+                parametrize.register_parametrization(self, name, Interval(low, high))
+
+    def trainable(self) -> dict[str, nn.Parameter]:
+        """name → the tensor the optimizer updates: the parameter itself, or its latent when bounded."""
+        return {name: (self.parametrizations[name].original if parametrize.is_parametrized(self, name)
+                       else getattr(self, name)) for name in PARAMETER_NAMES}
+
+    def values(self) -> dict[str, torch.Tensor]:
+        """name → the parameter's value in its units (θ, ξ rad/pixel, σ pixels, γ), stored shape."""
+        return {name: getattr(self, name) for name in PARAMETER_NAMES}
+
+    def assign(self, values) -> None:
+        """Set the parameters to ``values`` (name → value in its units, stored shape), no gradient."""
+        with torch.no_grad():
+            for name, value in values.items():
+                target = getattr(self, name)
+                value = torch.as_tensor(value, dtype=target.dtype, device=target.device)
+                if parametrize.is_parametrized(self, name):
+                    setattr(self, name, value)     # through Interval.right_inverse
+                else:
+                    target.copy_(value)
 
     def wavelet_parameters(self) -> dict[str, torch.Tensor]:
         """The (J·L,) θ, ξ, σ, γ tensors the filters are built from (differentiable)."""

@@ -67,15 +67,22 @@ class ParametricScattering2D(nn.Module):
         parameterization: "canonical" (θ, ξ, σ, γ per wavelet), "equivariant" (per scale) or
             "pixelwise" (the Fourier filters themselves).
         seed: seed of the random initialisation (``None`` means 0); unused for tight-frame.
+        bounded: keep a learnable Morlet bank's ξ, σ, γ inside the intervals of
+            ``filter_bank.bounded_intervals`` (ξ ∈ (0, π): no wavelet moves where it aliases) by a
+            sigmoid reparameterisation; the initial bank is the same. Canonical and equivariant only.
 
     ``forward``: x (B, C, H, W) float32/float64 → (B, C, K, H', W'), kymatio's coefficient
     order [S0, S1 by (j1, θ1), S2 by (j1, θ1, j2, θ2)], H' = H/2^J when 2^J divides H.
     """
 
     def __init__(self, J: int, shape, L: int = 8, max_order: int = 2, learnable: bool = True,
-                 init: str = "tight-frame", parameterization: str = "canonical", seed: int | None = None):
+                 init: str = "tight-frame", parameterization: str = "canonical", seed: int | None = None,
+                 bounded: bool = False):
         super().__init__()
         H, W = _check_arguments(J, shape, L, max_order, init, parameterization)
+        if bounded and parameterization == "pixelwise":
+            raise UserError("bounded=True needs a Morlet bank (parameterization canonical or equivariant): "
+                            "pixelwise filters have no ξ, σ, γ to bound")
         self.J, self.L, self.max_order = int(J), int(L), int(max_order)
         J, L = self.J, self.L
         self.shape = (H, W)
@@ -83,15 +90,17 @@ class ParametricScattering2D(nn.Module):
         self.output_shape = output_shape(self.shape, J)
         self.K = num_coefficients(J, L, max_order)
         self.learnable, self.init, self.parameterization = bool(learnable), init, parameterization
+        self.bounded = bool(bounded)
         self._built_once: fb.FilterLevels | None = None   # set inside filters_built_once()
         self.seed = 0 if seed is None else int(seed)
 
         params = self._initial_parameters()
+        intervals = fb.bounded_intervals(J, L) if self.bounded else None
         if parameterization == "canonical":
-            self.bank = fb.MorletBank(self.padded_shape, params, L, self.learnable)
+            self.bank = fb.MorletBank(self.padded_shape, params, L, self.learnable, intervals)
         elif parameterization == "equivariant":
             per_scale = fb.EquivariantMorletBank.per_scale(params, J, L)
-            self.bank = fb.EquivariantMorletBank(self.padded_shape, per_scale, L, self.learnable)
+            self.bank = fb.EquivariantMorletBank(self.padded_shape, per_scale, L, self.learnable, intervals)
         else:
             self.bank = fb.PixelwiseBank(self.padded_shape, params, L, self.learnable)
 
@@ -141,12 +150,34 @@ class ParametricScattering2D(nn.Module):
         return fb.FilterLevels(psi=psi, lowpass=low)
 
     def filter_parameters(self) -> dict[str, nn.Parameter]:
-        """The learnable parameters by name ({} when fixed)."""
+        """The learnable parameters by name ({} when fixed): what the optimizer updates. With
+        ``bounded`` the ξ, σ, γ entries are the unbounded latents; :meth:`filter_values` gives
+        the values themselves."""
         if not self.learnable:
             return {}
         if self.parameterization == "pixelwise":
             return {"fourier_filters": self.bank.fourier_filters_param}
-        return {name: getattr(self.bank, name) for name in PARAMETER_NAMES}
+        return self.bank.trainable()
+
+    def filter_values(self) -> dict[str, torch.Tensor]:
+        """The learnable parameters' current values in their units, detached ({} when fixed):
+        same names and shapes as :meth:`filter_parameters` (θ rad, ξ rad/pixel, σ pixels, γ)."""
+        if not self.learnable:
+            return {}
+        if self.parameterization == "pixelwise":
+            return {"fourier_filters": self.bank.fourier_filters_param.detach()}
+        return {name: value.detach() for name, value in self.bank.values().items()}
+
+    def set_filter_values(self, values) -> None:
+        """Set the learnable parameters from values in their units (as :meth:`filter_values` gives)."""
+        unknown = set(values) - set(self.filter_parameters())
+        if unknown:
+            raise ValueError(f"not filter parameters of this bank: {', '.join(sorted(unknown))}")
+        if self.parameterization == "pixelwise":
+            with torch.no_grad():
+                self.bank.fourier_filters_param.copy_(torch.as_tensor(values["fourier_filters"]))
+            return
+        self.bank.assign(values)
 
     def _parameter(self, name: str) -> torch.Tensor:
         return self.bank.wavelet_parameters()[name].detach().clone()
@@ -224,4 +255,5 @@ class ParametricScattering2D(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"J={self.J}, shape={self.shape}, L={self.L}, max_order={self.max_order}, K={self.K}, "
-                f"learnable={self.learnable}, init={self.init!r}, parameterization={self.parameterization!r}")
+                f"learnable={self.learnable}, init={self.init!r}, parameterization={self.parameterization!r}"
+                + (", bounded=True" if self.bounded else ""))

@@ -68,7 +68,7 @@ def frame_epochs(epochs: int, max_frames: int = 200) -> set[int]:
 
 
 class TrajectoryRecorder:
-    """Records ``scattering.filter_parameters()`` (and optionally ``wavelet_filters()``).
+    """Records ``scattering.filter_values()`` (and optionally ``wavelet_filters()``).
 
     Args:
         scattering: a ParametricScattering2D (learnable, else there is nothing to record).
@@ -96,8 +96,8 @@ class TrajectoryRecorder:
         self.epochs.append(int(epoch))
         self.steps.append(int(step))
         if self.record_parameters:
-            for name, p in self.scattering.filter_parameters().items():
-                self.values[name].append(p.detach().cpu().numpy().copy())
+            for name, value in self.scattering.filter_values().items():
+                self.values[name].append(value.cpu().numpy().copy())
         if self.record_filters:
             self.filter_frames.append(self.scattering.wavelet_filters().detach().cpu())
         return True

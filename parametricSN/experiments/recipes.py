@@ -1,0 +1,52 @@
+"""Named filter-learning recipes: how the Morlet filters are trained, as config settings.
+
+``published`` is the paper's recipe (filter peaks 0.1, unconstrained θ, ξ, σ, γ). The others are
+the candidates measured in ``benchmarks/RESULTS-real-cifar.md`` (``benchmarks/learnable_vs_fixed.py``).
+An experiment script takes one with ``--recipe NAME``; ``summarize`` labels each run with the recipe
+its params match (:func:`recipe_of`).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable, Dict, Mapping, Optional
+
+#: name → nested settings the recipe applies on top of a run's config.
+FILTER_RECIPES: Dict[str, Dict[str, Dict[str, Any]]] = {
+    "published": {},
+    # ξ ∈ (0, π), σ, γ in bounded intervals by a sigmoid reparameterisation (no aliasing wavelet)
+    "bounded": {"scattering": {"bounded": True}},
+}
+
+#: The settings a recipe may change, with the value the published recipe has.
+_PUBLISHED_VALUES: Dict[str, Any] = {"scattering.bounded": False}
+
+
+def named_recipe(name: str) -> Callable[[dict], dict]:
+    """``cfg -> cfg`` applying FILTER_RECIPES[name] (KeyError for an unknown name)."""
+    settings = FILTER_RECIPES[name]
+
+    def apply(cfg: dict) -> dict:
+        out = copy.deepcopy(cfg)
+        for section, keys in settings.items():
+            out.setdefault(section, {}).update(keys)
+        return out
+
+    apply.__name__ = f"recipe_{name}"
+    return apply
+
+
+def recipe_of(params: Mapping[str, Any]) -> Optional[str]:
+    """The recipe whose settings a run's flat params (``{"scattering.bounded": "True", ...}``, as
+    MLflow stores them, or typed values) match; None for a fixed bank or settings of no recipe."""
+    def value(key: str) -> str:
+        return str(params.get(key, _PUBLISHED_VALUES[key]))
+
+    if str(params.get("scattering.learnable", True)) in ("False", "false"):
+        return None
+    for name, settings in FILTER_RECIPES.items():
+        wanted = dict(_PUBLISHED_VALUES)
+        wanted.update({f"{s}.{k}": v for s, keys in settings.items() for k, v in keys.items()})
+        if all(value(key) == str(v) for key, v in wanted.items()):
+            return name
+    return None
