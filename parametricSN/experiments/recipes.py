@@ -23,10 +23,14 @@ _PUBLISHED_VALUES: Dict[str, Any] = {"scattering.bounded": False}
 
 
 def named_recipe(name: str) -> Callable[[dict], dict]:
-    """``cfg -> cfg`` applying FILTER_RECIPES[name] (KeyError for an unknown name)."""
+    """``cfg -> cfg`` applying FILTER_RECIPES[name] to a learnable bank (KeyError for an unknown
+    name). A fixed bank's config is returned as it is: how filters are learned does not concern it,
+    so its runs (and config hashes) are shared between recipes."""
     settings = FILTER_RECIPES[name]
 
     def apply(cfg: dict) -> dict:
+        if not cfg.get("scattering", {}).get("learnable", True):
+            return cfg
         out = copy.deepcopy(cfg)
         for section, keys in settings.items():
             out.setdefault(section, {}).update(keys)

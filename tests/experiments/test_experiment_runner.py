@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from parametricSN.errors import UserError
 from parametricSN.experiments import Sweep, Variant, main, run_sweep
 
 import experiment_fakes as fakes
@@ -88,6 +89,29 @@ def test_recipe_edits_every_config(fake_env):
     code, lines = run(small_sweep(), ["--dry-run", "--epochs", "3"], train_fn=must_not_run,
                       recipes=[fakes.double_epochs, fakes.double_epochs])
     assert all("epochs=12" in line for line in lines if line.startswith("["))
+
+
+def test_named_recipe_sets_the_learnable_banks_only(fake_env):
+    from parametricSN.experiments.recipes import recipe_of
+
+    variants = (Variant("tight-frame", True), Variant("tight-frame", False))
+    code, published = run(small_sweep(variants), ["--dry-run", "--num-seeds", "1"], train_fn=must_not_run)
+    code_b, bounded = run(small_sweep(variants), ["--dry-run", "--num-seeds", "1", "--recipe", "bounded"],
+                          train_fn=must_not_run)
+    published = [line for line in published if line.startswith("[")]
+    bounded = [line for line in bounded if line.startswith("[")]
+    assert code == code_b == 0 and len(published) == len(bounded) == 2
+    assert "recipe=bounded" in bounded[0] and "recipe=" not in published[0]
+    assert bounded[0].split("hash=")[1] != published[0].split("hash=")[1]
+    assert bounded[1] == published[1]          # the fixed bank's run is shared by both recipes
+    assert recipe_of({"scattering.learnable": "True", "scattering.bounded": "True"}) == "bounded"
+    assert recipe_of({"scattering.learnable": "True"}) == "published"
+    assert recipe_of({"scattering.learnable": "False", "scattering.bounded": "True"}) is None
+
+
+def test_unknown_named_recipe_is_one_line(fake_env):
+    with pytest.raises(UserError, match="not a named recipe .*published, bounded"):
+        run(small_sweep(), ["--dry-run", "--recipe", "nope"], train_fn=must_not_run)
 
 
 def test_local_pool_runs_in_workers_with_own_head_and_threads(fake_env, store):
