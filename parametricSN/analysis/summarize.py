@@ -8,7 +8,9 @@ columns are training-set sizes ("all" for a whole training split), and a cell is
 standard deviation (ddof=1) of ``final_test_acc`` (percent) over the FINISHED runs of that cell,
 with their count n. The table is printed as Markdown and written to ``DIR/<experiment>.md`` and
 ``DIR/<experiment>.csv`` (default DIR: ``summaries``). ``--compare-published`` adds SPEC §6's
-numbers beside ours.
+numbers beside ours. A learnable row trained with a filter recipe other than the paper's
+(``experiments.recipes``, e.g. ``--recipe bounded``) is its own row, "TF LS+LL [bounded]", compared
+with the paper's row of the same variant; the table's first line names the recipes it holds.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from parametricSN.errors import UserError
 from parametricSN.experiments.published import FULL_TRAIN_SIZE, PUBLISHED, VARIANT_ORDER
+from parametricSN.experiments.recipes import recipe_of
 from parametricSN.experiments.sweeps import variant_label
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/store.db"
@@ -83,8 +86,26 @@ def column_label(dataset: str, train_sample_num) -> str:
 
 def record_from_params(params: Mapping[str, str], accuracy: float) -> RunRecord:
     dataset = str(params.get("dataset.name", "?"))
-    return RunRecord(dataset, variant_label(params), column_label(dataset, params.get("dataset.train_sample_num")),
+    variant = variant_label(params)
+    recipe = recipe_of(params)
+    if recipe not in (None, "published"):
+        variant = f"{variant} [{recipe}]"
+    return RunRecord(dataset, variant, column_label(dataset, params.get("dataset.train_sample_num")),
                      float(accuracy), dict(params))
+
+
+def paper_variant(variant: str) -> str:
+    """"TF LS+LL [bounded]" → "TF LS+LL": the paper's row a recipe's row is compared with."""
+    return variant.split(" [", 1)[0]
+
+
+def recipes_line(table: "Table") -> str:
+    """"filter recipes: published (the paper's), bounded" for the rows of ``table``."""
+    named = sorted({variant.split(" [", 1)[1].rstrip("]") for _, variant in table.rows if " [" in variant})
+    has_published = any(" [" not in variant and " LS" in variant for _, variant in table.rows)
+    if not named and not has_published:
+        return ""      # no learnable bank: no recipe to name
+    return "filter recipes: " + ", ".join((["published (the paper's)"] if has_published else []) + named)
 
 
 def cell_stats(values: Sequence[float]) -> CellStats:
@@ -101,7 +122,8 @@ def _column_key(label: str):
 
 def _row_key(row: Tuple[str, str]):
     dataset, variant = row
-    order = VARIANT_ORDER.index(variant) if variant in VARIANT_ORDER else len(VARIANT_ORDER)
+    base = paper_variant(variant)
+    order = VARIANT_ORDER.index(base) if base in VARIANT_ORDER else len(VARIANT_ORDER)
     return (dataset, order, variant)
 
 
@@ -180,7 +202,7 @@ def _fmt_published(value: Optional[Tuple[float, Optional[float]]]) -> str:
 
 def published_cell(row: Tuple[str, str], column: str):
     dataset, variant = row
-    return PUBLISHED.get(dataset, {}).get(variant, {}).get(column)
+    return PUBLISHED.get(dataset, {}).get(paper_variant(variant), {}).get(column)
 
 
 def to_markdown(table: Table, compare: bool = False) -> str:
@@ -259,9 +281,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = _safe_name(args.experiment)
-    title = (f"# {args.experiment}: final test accuracy (%), mean ± std over seeds (n runs)\n\n")
+    recipes = recipes_line(table)
+    title = (f"# {args.experiment}: final test accuracy (%), mean ± std over seeds (n runs)\n\n"
+             + (f"{recipes}\n\n" if recipes else ""))
     (out / f"{stem}.md").write_text(title + markdown)
     write_csv(table, out / f"{stem}.csv", compare)
+    if recipes:
+        print(recipes)
     print(markdown, end="")
     for warning in table.warnings:
         print(warning, file=sys.stderr)

@@ -86,6 +86,24 @@ def test_cells_mixing_configurations_are_flagged(store, tmp_path, capsys):
     assert "optim.max_lr" in err and "general.seed" not in err
 
 
+def test_a_recipe_has_its_own_row_compared_with_the_paper(store, tmp_path, capsys):
+    client = MlflowClient(tracking_uri=store)
+    exp = client.create_experiment("recipes", artifact_location=(tmp_path / "a").as_uri())
+    for seed, acc in enumerate([38.0, 40.0]):
+        log_run(client, exp, "FINISHED", acc, seed=seed)                                  # published
+        log_run(client, exp, "FINISHED", acc + 2, seed=seed, extra={"scattering.bounded": True})
+    log_run(client, exp, "FINISHED", 36.0, learnable=False, extra={"scattering.bounded": True})  # fixed bank
+    out = tmp_path / "o"
+    summarize.main(["--experiment", "recipes", "--tracking-uri", store, "--out", str(out), "--compare-published"])
+    rows = {row["variant"]: row for row in read(out / "recipes.csv")}
+    assert list(rows) == ["TF LS+LL", "TF LS+LL [bounded]", "TF S+LL"]
+    assert float(rows["TF LS+LL [bounded]"]["100 mean"]) == pytest.approx(41.0)
+    assert float(rows["TF LS+LL [bounded]"]["100 published mean"]) == 37.84
+    markdown = (out / "recipes.md").read_text()
+    assert "filter recipes: published (the paper's), bounded" in markdown
+    assert "filter recipes: published (the paper's), bounded" in capsys.readouterr().out
+
+
 def test_unknown_experiment_and_missing_store_are_user_errors(store, tmp_path):
     with pytest.raises(UserError, match="'nope' not found.*cifar10"):
         summarize.main(["--experiment", "nope", "--tracking-uri", store, "--out", str(tmp_path)])
