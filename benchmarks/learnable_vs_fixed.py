@@ -4,8 +4,8 @@
         [--inits tight-frame,random] [--samples 100] [--images png|jpeg] [--workers 1]
         [--candidate NAME:section.key=value,...] [--tracking-uri URI] [--markdown FILE]
 
-Runs the published LL protocol (experiments/cifar/ll/ll_100sample_cifar10_experiment.py: 200 epochs,
-OneCycle, autoaugment) on the lossless CIFAR-10 training images (``--images jpeg``: the JPEG copy),
+Runs the published LL protocol (experiments/cifar/ll/ll_<N>sample_cifar10_experiment.py; 100 samples:
+200 epochs, batch 128, head peak 0.06; 500: 1000 epochs, batch 500, peak 0.13) on the lossless CIFAR-10 training images (``--images jpeg``: the JPEG copy),
 evaluated on the 10,000-image validation split, tests only at the end (the final accuracy does not
 depend on it). For each init, the fixed bank (S) runs once; the learnable bank (LS) runs once per
 recipe: the named ones of ``parametricSN.experiments.recipes`` and ad hoc ``--candidate``s (a name
@@ -46,7 +46,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "scattering.lr_orientation=0.01' (repeatable; list NAME in --recipes)")
     parser.add_argument("--seeds", default="4", help="N (the first N published seeds), 'all' or a list")
     parser.add_argument("--inits", default="tight-frame,random")
-    parser.add_argument("--samples", type=int, default=100, help="training images (dataset.train_sample_num)")
+    parser.add_argument("--samples", type=int, default=100,
+                        help="training images: 100, 500 or 1000, each with its published LL protocol")
     parser.add_argument("--no-fixed", action="store_true", help="skip the fixed banks (S)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--epochs", type=int, help="override the protocol's 200 epochs (quick checks)")
@@ -87,13 +88,12 @@ def seeds_from(text: str) -> list[int]:
 
 def run_bank(init: str, learnable: bool, sets: list[str], seeds: list[int], args, data_root: Path):
     """Run (or reuse) one bank over the seeds: {seed: (config, MLflow run)} of the FINISHED ones."""
-    base = ll_sweep()
+    base = ll_sweep(args.samples)
     sweep = Sweep(args.experiment_name, base.base, seeds=base.seeds, variants=[Variant(init, learnable)])
+    epochs = base.base["model"]["epoch"]
     argv = ["--seeds", ",".join(map(str, seeds)), "--workers", str(args.workers), "--data-root", str(data_root),
             "--tracking-uri", args.tracking_uri, "--set", "dataset.evaluate_on=validation",
-            "--set", "model.step_test=200"]
-    if args.samples != 100:
-        argv += ["--set", f"dataset.train_sample_num={args.samples}"]
+            "--set", f"model.step_test={epochs}"]
     if args.epochs:
         argv += ["--epochs", str(args.epochs), "--set", f"model.step_test={args.epochs}"]
     argv += [a for s in sets for a in ("--set", s)]

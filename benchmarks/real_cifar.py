@@ -30,7 +30,7 @@ DEFAULT_IMAGES = "png"
 ARCHIVE = ARCHIVES[DEFAULT_IMAGES]
 CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "parametricSN" / "data"
 CACHE = CACHE_ROOT / DEFAULT_IMAGES
-LL_SCRIPT = REPO / "experiments" / "cifar" / "ll" / "ll_100sample_cifar10_experiment.py"
+LL_SCRIPTS = REPO / "experiments" / "cifar" / "ll"
 
 # What the predecessor's own code gave on these images (issue 8; seed 207715039, real test split,
 # published LL protocol), and the project with the predecessor's recipe swapped in (SPEC §4b).
@@ -69,10 +69,13 @@ def extract_archive(archive: Path = ARCHIVE, cache: Path = CACHE) -> Path:
     return cache
 
 
-def ll_sweep():
-    """The SWEEP of experiments/cifar/ll/ll_100sample_cifar10_experiment.py (the one definition of
-    the published LL 100-sample protocol)."""
-    spec = importlib.util.spec_from_file_location("ll_100sample_cifar10_experiment", LL_SCRIPT)
+def ll_sweep(samples: int = 100):
+    """The SWEEP of experiments/cifar/ll/ll_<samples>sample_cifar10_experiment.py (the one definition
+    of the published LL protocol at that training-set size: 100, 500 or 1000)."""
+    script = LL_SCRIPTS / f"ll_{samples}sample_cifar10_experiment.py"
+    if not script.is_file():
+        raise UserError(f"no published LL protocol for {samples} samples ({script} is missing); use 100, 500 or 1000")
+    spec = importlib.util.spec_from_file_location(script.stem, script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.SWEEP
