@@ -202,6 +202,16 @@ def check_store(tracking_uri: str) -> str:
     return kind
 
 
+def cluster_note(tracking_uri: str) -> Optional[str]:
+    """A line for a sweep sent to a cluster (SLURM) whose store is a SQLite file, else None: the
+    jobs run on other machines and reach the file over a shared (network) file system."""
+    if uri_kind(tracking_uri) != "sqlite":
+        return None
+    return (f"note: the runs go to SLURM but the store is a SQLite file ({tracking_uri}); on a shared file "
+            f"system SQLite's locks are unreliable: prefer a tracking server, --tracking-uri "
+            f"http://HOST:PORT ({MANY_RUNS})")
+
+
 def open_client(tracking_uri: str, *, create: bool = True):
     """An ``MlflowClient`` on ``tracking_uri`` whose store is open and at the current schema.
 

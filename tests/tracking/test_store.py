@@ -201,3 +201,9 @@ def test_ending_a_run_on_a_full_store(recwarn):
     run.end("FAILED")                # on the way out of another error: warns, never raises
     assert run.status == "FAILED"
     assert any("could not mark MLflow run r2 FAILED" in str(w.message) for w in recwarn)
+
+
+def test_a_sweep_sent_to_slurm_with_a_sqlite_store_is_told_to_use_a_server():
+    note = store.cluster_note("sqlite:////shared/mlruns/store.db")
+    assert note.startswith("note: the runs go to SLURM but the store is a SQLite file") and "http://HOST:PORT" in note
+    assert store.cluster_note("http://tracking.lab:5000") is None
