@@ -217,9 +217,11 @@ class MlflowRun:
         failure = None
         try:
             self.flush()
-        except Exception as error:  # noqa: BLE001 - re-raised below when ending FINISHED
+        except BaseException as error:  # noqa: BLE001 - re-raised below when ending FINISHED
             failure = error
-        final = "FAILED" if failure is not None and status == "FINISHED" else status
+        final = status
+        if failure is not None and status == "FINISHED":
+            final = "FAILED" if isinstance(failure, Exception) else "KILLED"
         self.status = final  # never tried twice
         try:
             self._call(f"marking the run {final}", lambda: self.client.set_terminated(self.run_id, final))
@@ -228,7 +230,7 @@ class MlflowRun:
                 raise
             warnings.warn(f"could not mark MLflow run {self.run_id} {final}: {error}", stacklevel=2)
         if failure is not None:
-            if status == "FINISHED":
+            if status == "FINISHED" or not isinstance(failure, Exception):
                 raise failure
             warnings.warn(f"MLflow run {self.run_id}: metrics not written: {failure}", stacklevel=2)
 

@@ -297,6 +297,9 @@ def store_error(error: BaseException, tracking_uri: str, what: str, path: Any = 
         return StoreError(f"the SQLite store {where} stayed locked by other processes for over "
                           f"{LOCK_RETRY_S:.0f} s while {what}; run fewer processes on one SQLite file or "
                           f"use a tracking server ({MANY_RUNS})")
+    if "out-of-date database schema" in text:
+        return StoreError(f"the MLflow store {tracking_uri} was written by an older MLflow; upgrade its schema "
+                          f"once (back it up, then: mlflow db upgrade {tracking_uri}) or use another store")
     connection = ("connection refused", "max retries exceeded", "failed to establish a new connection",
                   "connectionerror", "remote end closed connection", "could not connect to server",
                   "connection timed out", "name or service not known")
