@@ -222,8 +222,8 @@ def open_client(tracking_uri: str, *, create: bool = True):
 
     kind = check_store(tracking_uri)
     db = _sqlite_file(tracking_uri) if kind == "sqlite" else None
-    if db is None:   # not SQLite (or sqlite:///:memory:)
-        return MlflowClient(tracking_uri=tracking_uri)
+    if db is None:   # not SQLite (or sqlite:///:memory:); a database is opened (and migrated) here
+        return retry(lambda: MlflowClient(tracking_uri=tracking_uri), tracking_uri, "opening the store")
     db = db.expanduser().resolve()
     if not create and not db.is_file():
         raise StoreError(f"no MLflow store at {db}; pass --tracking-uri sqlite:///PATH/TO/store.db")
