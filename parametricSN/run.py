@@ -136,8 +136,11 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
     cfg = validate_config(cfg)
     general, data_cfg, scat_cfg, model_cfg = cfg["general"], cfg["dataset"], cfg["scattering"], cfg["model"]
     device = resolve_device(general["device"])
-    if general.get("cores"):
-        torch.set_num_threads(int(general["cores"]))
+    from parametricSN.threads import set_torch_threads
+    from parametricSN.tracking.store import check_store
+
+    check_store(cfg["mlflow"]["tracking_uri"])  # a wrong scheme or a server that is not there: now
+    _, threads_from = set_torch_threads(general.get("cores"))  # general.cores, else the environment's
     seed = int(general["seed"])
     torch.manual_seed(seed)  # augmentation draws from the global RNG (architecture §3)
 
@@ -170,7 +173,7 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
     run = MlflowRun.start(
         tracking_uri, cfg["mlflow"]["experiment_name"], cfg["mlflow"]["run_name"] or default_run_name(cfg),
         tags={"config_hash": config_hash(cfg), "dataset": data.name, "evaluation_split": data.eval_split,
-              "seed": seed, "model": model_cfg["name"],
+              "seed": seed, "model": model_cfg["name"], "parametricSN.torch_threads_from": threads_from,
               **provenance_tags(device, data)},
     )
     history, timer = History(), Stopwatch()
@@ -348,6 +351,8 @@ def _log_artifacts(run, history, before, scattering, recorder, log_distance, dra
     A figure that fails to draw is reported as a warning (and the run tag ``figure_errors``)
     instead of failing a run whose metrics are already logged.
     """
+    from parametricSN.tracking.store import StoreError
+
     if draw:
         from parametricSN.tracking import figures
 
@@ -358,6 +363,8 @@ def _log_artifacts(run, history, before, scattering, recorder, log_distance, dra
             return
         try:
             make()
+        except StoreError:  # a full or read-only disk, a server gone: the run FAILS
+            raise
         except Exception as error:  # noqa: BLE001 — reported, not fatal
             errors.append(name)
             warnings.warn(f"could not write {name}: {type(error).__name__}: {error}", stacklevel=2)
@@ -427,6 +434,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("overrides", nargs="*", metavar="section.key=value",
                         help="override config values, e.g. scattering.J=3 optim.max_lr=0.1")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--no-figures", action="store_true",
+                        help="draw no figures or GIFs (the trajectory and the model are logged anyway)")
     parser.add_argument("--head", metavar="[NAME=]MODULE:BUILDER",
                         help="register your own head builder (module path or file.py) under NAME "
                              "(default: the builder's name) and train with it (sets model.name)")
@@ -453,7 +462,7 @@ def main(argv=None) -> int:
     cfg = load_config(args.config, overrides)
     previous = sigterm_as_interrupt()
     try:
-        result = run_training(cfg, progress=not args.no_progress)
+        result = run_training(cfg, progress=not args.no_progress, figures=not args.no_figures)
     except KeyboardInterrupt:
         return 130
     finally:

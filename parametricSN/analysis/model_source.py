@@ -133,12 +133,13 @@ def _parse_runs_uri(spec: str) -> tuple[str, str]:
 
 def _from_run(spec: str, run_id: str, artifact_path: str, tracking_uri: str,
               with_trajectory: bool, load) -> LoadedModel:
-    from mlflow import MlflowClient
     from mlflow.artifacts import download_artifacts
     from mlflow.exceptions import MlflowException
 
+    from parametricSN.tracking.store import open_client
+
     _check_store(tracking_uri)
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = open_client(tracking_uri, create=False)
     try:
         client.get_run(run_id)
     except MlflowException:

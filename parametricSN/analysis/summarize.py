@@ -159,14 +159,9 @@ def _differing_keys(param_sets: Sequence[Mapping[str, str]]) -> List[str]:
 
 def load_records(tracking_uri: str, experiment: str) -> List[RunRecord]:
     """The FINISHED runs of ``experiment`` that logged ``final_test_acc``."""
-    from mlflow.tracking import MlflowClient
+    from parametricSN.tracking.store import open_client
 
-    from parametricSN.experiments.resume import sqlite_path
-
-    path = sqlite_path(tracking_uri)
-    if path is not None and not path.is_file():
-        raise UserError(f"no MLflow store at {path}; pass --tracking-uri sqlite:///PATH/TO/store.db")
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = open_client(tracking_uri, create=False)  # a missing SQLite file: one line, not a new store
     found = client.get_experiment_by_name(experiment)
     if found is None:
         names = sorted(e.name for e in client.search_experiments())

@@ -9,6 +9,7 @@ outcome, so one bad run never stops the others.
 from __future__ import annotations
 
 import concurrent.futures as futures
+import contextlib
 import copy
 import multiprocessing
 import os
@@ -96,16 +97,13 @@ def execute(job: Job) -> Outcome:
     """Run one job in this process; training errors become a FAILED outcome, never an exception."""
     try:
         register_plugins(job.plugins)
-        if job.threads:
-            import torch
-
-            torch.set_num_threads(job.threads)
         cfg = copy.deepcopy(job.cfg)
         general = cfg.setdefault("general", {})
         device = assign_device(general.get("device", "auto"), _WORKER["index"], _WORKER["n_gpus"])
         if device != str(general.get("device", "auto")).strip().lower():
             general["device"] = device
-        result = job.train_fn(cfg)
+        with _thread_allocation(job.threads):
+            result = job.train_fn(cfg)
     except KeyboardInterrupt:
         raise
     except BaseException as error:  # noqa: BLE001 - isolate every failure of one run
@@ -116,6 +114,27 @@ def execute(job: Job) -> Outcome:
         message = " ".join(f"{type(error).__name__}: {error}".split())
         return Outcome(job.index, job.label, FAILED, error=message[:500])
     return _outcome_from_result(job, result)
+
+
+@contextlib.contextmanager
+def _thread_allocation(threads: Optional[int]):
+    """Torch threads = ``threads``, and the same stated to the run as ``OMP_NUM_THREADS`` (which
+    run_training follows when general.cores is unset; parametricSN.threads), restored after."""
+    if not threads:
+        yield
+        return
+    import torch
+
+    previous = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = previous
 
 
 def _outcome_from_result(job: Job, result: Any) -> Outcome:
@@ -162,8 +181,10 @@ class LocalExecutor:
     def __init__(self, workers: int = 1, cores: Optional[int] = None, n_gpus: Optional[int] = None):
         if workers < 1:
             raise ValueError(f"workers must be ≥ 1, got {workers}")
+        from parametricSN.threads import allotted_cores
+
         self.workers = workers
-        self.cores = cores or os.cpu_count() or 1
+        self.cores = cores or allotted_cores()[0]  # the environment's allocation, not every core
         self.n_gpus = n_gpus
 
     def prepare(self) -> None:

@@ -47,9 +47,9 @@ def prior_runs(tracking_uri: str, experiment_name: str, hashes: Iterable[str]) -
     hashes = list(dict.fromkeys(hashes))
     if not hashes or not store_exists(tracking_uri):
         return {}
-    from mlflow.tracking import MlflowClient
+    from parametricSN.tracking.store import open_client
 
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = open_client(tracking_uri)
     experiment = client.get_experiment_by_name(experiment_name)
     if experiment is None:
         return {}
@@ -77,14 +77,10 @@ def finished_run_ids(tracking_uri: str, experiment_name: str, hashes: Iterable[s
 def ensure_experiment(tracking_uri: str, experiment_name: str) -> str:
     """Create the experiment once, before parallel workers start (concurrent creation races);
     the same way a training run would (artifacts beside a sqlite store)."""
-    from mlflow.tracking import MlflowClient
-
     from parametricSN.tracking.mlflow_run import ensure_experiment as ensure
+    from parametricSN.tracking.store import open_client
 
-    path = sqlite_path(tracking_uri)
-    if path is not None:
-        path.resolve().parent.mkdir(parents=True, exist_ok=True)
-    return ensure(MlflowClient(tracking_uri=tracking_uri), experiment_name, tracking_uri)
+    return ensure(open_client(tracking_uri), experiment_name, tracking_uri)
 
 
 def statuses_summary(prior: Optional[PriorRuns]) -> str:

@@ -34,6 +34,7 @@ from parametricSN.experiments.executors import (
 from parametricSN.plugins import head_plugin, load_object, register_plugins
 from parametricSN.experiments.recipes import FILTER_RECIPES, named_recipe, recipe_of
 from parametricSN.experiments.sweeps import Sweep, deep_update, flatten, variant_label
+from parametricSN.tracking.store import cluster_note
 
 Recipe = Callable[[dict], Optional[dict]]
 
@@ -278,6 +279,9 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
     for index, cfg in enumerate(runs):
         groups.setdefault((cfg["mlflow"]["tracking_uri"], cfg["mlflow"]["experiment_name"]), []).append(index)
     for (uri, experiment), indices in groups.items():
+        note = cluster_note(uri) if args.executor == "slurm" else None
+        if note:
+            say(note)
         prior = {} if args.no_resume else prior_runs(uri, experiment, [config_hash(runs[i]) for i in indices])
         ensure_experiment(uri, experiment)
         for index in indices:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -88,25 +89,23 @@ def default_artifact_location(tracking_uri: str) -> str | None:
     return None if db is None else (db.resolve().parent / "artifacts").as_uri()
 
 
-def _client(tracking_uri: str):
-    from mlflow.tracking import MlflowClient
-
-    db = sqlite_path(tracking_uri)
-    if db is not None:
-        db.resolve().parent.mkdir(parents=True, exist_ok=True)
-    return MlflowClient(tracking_uri=tracking_uri)
-
-
 def ensure_experiment(client, name: str, tracking_uri: str) -> str:
     """The id of experiment ``name``, created (artifacts beside a sqlite db) if missing."""
     from mlflow.exceptions import MlflowException
 
-    experiment = client.get_experiment_by_name(name)
+    from parametricSN.tracking.store import retry
+
+    def find():
+        return retry(lambda: client.get_experiment_by_name(name), tracking_uri, f"reading experiment {name!r}")
+
+    experiment = find()
     if experiment is None:
         try:
-            return client.create_experiment(name, artifact_location=default_artifact_location(tracking_uri))
+            return retry(lambda: client.create_experiment(
+                name, artifact_location=default_artifact_location(tracking_uri)),
+                tracking_uri, f"creating experiment {name!r}")
         except MlflowException:  # created meanwhile by a parallel run
-            experiment = client.get_experiment_by_name(name)
+            experiment = find()
             if experiment is None:
                 raise
     if experiment.lifecycle_stage != "active":
@@ -138,12 +137,23 @@ class MlflowRun:
     @classmethod
     def start(cls, tracking_uri: str, experiment_name: str, run_name: str | None = None,
               tags: Mapping[str, Any] | None = None) -> "MlflowRun":
-        """Create (and start) a run in ``experiment_name`` of the store at ``tracking_uri``."""
-        client = _client(tracking_uri)
+        """Create (and start) a run in ``experiment_name`` of the store at ``tracking_uri``.
+
+        Raises StoreError (one line) when the store cannot be reached or written."""
+        from parametricSN.tracking.store import open_client, retry
+
+        client = open_client(tracking_uri)
         experiment_id = ensure_experiment(client, experiment_name, tracking_uri)
-        run = client.create_run(experiment_id, run_name=run_name,
-                                tags={k: str(v) for k, v in (tags or {}).items()})
+        run = retry(lambda: client.create_run(experiment_id, run_name=run_name,
+                                              tags={k: str(v) for k, v in (tags or {}).items()}),
+                    tracking_uri, f"creating a run in experiment {experiment_name!r}")
         return cls(client, run.info.run_id, tracking_uri, experiment_id)
+
+    def _call(self, what: str, call):
+        """``call()`` with the store's retry on a locked SQLite file and its one-line errors."""
+        from parametricSN.tracking.store import retry
+
+        return retry(call, self.tracking_uri, f"{what} (run {self.run_id})")
 
     # ------------------------------------------------------------------ logging
     def log_params(self, params: Mapping[str, Any]) -> None:
@@ -153,11 +163,12 @@ class MlflowRun:
 
         items = [Param(str(k), _param_value(v)) for k, v in params.items() if v is not None]
         for first in range(0, len(items), _PARAMS_PER_BATCH):
-            self.client.log_batch(self.run_id, params=items[first:first + _PARAMS_PER_BATCH])
+            batch = items[first:first + _PARAMS_PER_BATCH]
+            self._call("logging params", lambda: self.client.log_batch(self.run_id, params=batch))
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         for key, value in tags.items():
-            self.client.set_tag(self.run_id, str(key), str(value))
+            self._call(f"setting tag {key}", lambda: self.client.set_tag(self.run_id, str(key), str(value)))
 
     def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
         """Queue ``metrics`` at ``step`` (epoch); written within ~2 s or at flush/end."""
@@ -170,15 +181,20 @@ class MlflowRun:
 
     def flush(self) -> None:
         while self._pending:
-            batch, self._pending = self._pending[:_FLUSH_COUNT], self._pending[_FLUSH_COUNT:]
-            self.client.log_batch(self.run_id, metrics=batch)
+            batch = self._pending[:_FLUSH_COUNT]
+            self._call("logging metrics", lambda: self.client.log_batch(self.run_id, metrics=batch))
+            self._pending = self._pending[_FLUSH_COUNT:]  # dropped only once written
         self._last_flush = time.monotonic()
 
     def log_artifact(self, local_path: str | Path, artifact_path: str | None = None) -> None:
-        self.client.log_artifact(self.run_id, str(local_path), artifact_path)
+        """Raises StoreError (one line) for a full or read-only disk, or a server gone away."""
+        name = f"{artifact_path}/{Path(local_path).name}" if artifact_path else Path(local_path).name
+        self._call(f"logging artifact {name}",
+                   lambda: self.client.log_artifact(self.run_id, str(local_path), artifact_path))
 
     def log_artifacts(self, local_dir: str | Path, artifact_path: str | None = None) -> None:
-        self.client.log_artifacts(self.run_id, str(local_dir), artifact_path)
+        self._call(f"logging artifacts {artifact_path or Path(local_dir).name}/",
+                   lambda: self.client.log_artifacts(self.run_id, str(local_dir), artifact_path))
 
     def log_figure(self, fig, artifact_file: str) -> None:
         """Save a matplotlib Figure as PNG under ``artifact_file`` (e.g. 'figures/loss.png'), close it."""
@@ -190,14 +206,33 @@ class MlflowRun:
 
     # ------------------------------------------------------------------ ending
     def end(self, status: str = "FINISHED") -> None:
-        """Flush metrics and mark the run FINISHED / FAILED / KILLED (only the first call counts)."""
+        """Flush metrics and mark the run FINISHED / FAILED / KILLED (only the first call counts).
+
+        If the metrics cannot be written, a run meant to end FINISHED ends FAILED and the error is
+        raised. Ending FAILED or KILLED (on the way out of another error) never raises: a store
+        that cannot be written is reported as a warning and the first error goes on.
+        """
         if self.status != "RUNNING":
             return
+        failure = None
         try:
             self.flush()
-        finally:
-            self.client.set_terminated(self.run_id, status)
-            self.status = status
+        except BaseException as error:  # noqa: BLE001 - re-raised below when ending FINISHED
+            failure = error
+        final = status
+        if failure is not None and status == "FINISHED":
+            final = "FAILED" if isinstance(failure, Exception) else "KILLED"
+        self.status = final  # never tried twice
+        try:
+            self._call(f"marking the run {final}", lambda: self.client.set_terminated(self.run_id, final))
+        except Exception as error:  # noqa: BLE001
+            if status == "FINISHED" and failure is None:
+                raise
+            warnings.warn(f"could not mark MLflow run {self.run_id} {final}: {error}", stacklevel=2)
+        if failure is not None:
+            if status == "FINISHED" or not isinstance(failure, Exception):
+                raise failure
+            warnings.warn(f"MLflow run {self.run_id}: metrics not written: {failure}", stacklevel=2)
 
     def __enter__(self) -> "MlflowRun":
         return self

@@ -7,6 +7,7 @@ import pytest
 
 from parametricSN.errors import UserError
 from parametricSN.experiments import Sweep, Variant, main, run_sweep
+from parametricSN.threads import allotted_cores
 
 import experiment_fakes as fakes
 
@@ -125,7 +126,7 @@ def test_local_pool_runs_in_workers_with_own_head_and_threads(fake_env, store):
     assert len(records) == 3
     assert all(r["pid"] != os.getpid() for r in records)
     assert all(r["cfg"]["model"]["name"] == "tiny_head" and "tiny_head" in r["heads"] for r in records)
-    assert {r["threads"] for r in records} == {max(1, (os.cpu_count() or 1) // 2)}
+    assert {r["threads"] for r in records} == {max(1, allotted_cores()[0] // 2)}
     assert lines[-1] == "summary: 3 finished, 0 failed, 0 skipped (3 runs)"
 
 
