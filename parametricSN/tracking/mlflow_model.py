@@ -23,32 +23,31 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from mlflow.pyfunc import PythonModel
 
 MODEL_NAME = "classifier"
 SAVED_MODEL_KEY = "saved_model"
 # what the wrapper imports to rebuild the model (pinned to the installed versions)
 REQUIREMENTS = ("torch", "torchvision", "numpy", "scipy", "pyyaml", "mlflow", "pillow")
 
-try:
-    from mlflow.pyfunc import PythonModel
-except ImportError:  # mlflow is a dependency; this keeps the module importable for docs tools
-    PythonModel = object
-
 
 class ScatteringClassifier(PythonModel):
-    """pyfunc wrapper: rebuilds the network from the saved-model folder logged beside it."""
+    """pyfunc wrapper: rebuilds the network from the saved-model folder logged beside it. The
+    np.ndarray hint tells MLflow not to infer a signature from ``predict`` (it is given)."""
 
     def load_context(self, context) -> None:
         from parametricSN.models import load_model
 
         self.model, _, self.info = load_model(context.artifacts[SAVED_MODEL_KEY])
 
-    def predict(self, context, model_input, params=None):
+    def predict(self, context, model_input: np.ndarray, params=None):
         """float32 (N, C, H, W) in [0, 1] -> float32 (N, classes) class probabilities."""
         import torch
 
         from parametricSN.inference.predictor import normalise
 
+        if isinstance(model_input, dict) and len(model_input) == 1:  # a named tensor input
+            (model_input,) = model_input.values()
         x = torch.as_tensor(np.asarray(model_input, dtype=np.float32))
         with torch.no_grad():
             logits = self.model(normalise(x, self.info["mean"], self.info["std"]))
@@ -94,17 +93,16 @@ def log_classifier(run, saved_folder: Path, info: dict) -> str:
 
     height, width = info["image_size"]
     signature = ModelSignature(
-        inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, int(info["in_channels"]), int(height), int(width)),
-                                  "images")]),
-        outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, int(info["num_classes"])), "probabilities")]))
+        inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, int(info["in_channels"]), int(height), int(width)))]),
+        outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, int(info["num_classes"])))]))
     meta = {key: info[key] for key in ("class_names", "image_size", "in_channels", "mean", "std", "dataset")
             if key in info}
     meta["input"] = "float32 (N, C, H, W) in [0, 1], not normalised; the model normalises with mean/std"
     from parametricSN.analysis.model_source import _quiet_downloads
 
     with _fluent_run(run.tracking_uri, run.run_id), _quiet_downloads(), warnings.catch_warnings():
-        # the signature is given: MLflow's hint about inferring one from type hints does not apply
-        warnings.filterwarnings("ignore", message=".*type hints.*", category=UserWarning)
+        # the signature is given; an input example would only make MLflow run the model once more
+        warnings.filterwarnings("ignore", message=".*input example.*", category=UserWarning)
         logged = mlflow.pyfunc.log_model(
             name=MODEL_NAME, python_model=str(Path(__file__).with_name("classifier_model.py")),
             artifacts={SAVED_MODEL_KEY: str(saved_folder)}, signature=signature,
