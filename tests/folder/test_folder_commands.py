@@ -134,3 +134,11 @@ def test_evaluate_with_a_saved_model_folder_and_a_missing_class(trained, tmp_pat
     assert cli(["evaluate", "--model", str(model_dir), "--data", str(partial), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "star" in err and "\n" not in err
+
+
+def test_summarize_lists_the_folder_run_under_the_folder_name(trained):
+    from parametricSN.analysis.summarize import load_records
+
+    _, store, run_id, _ = trained
+    records = load_records(store, "folder-tests")   # the evaluation runs have no final_test_acc
+    assert [(r.dataset, r.column) for r in records] == [("folder:shapes", "all")]
