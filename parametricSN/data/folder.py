@@ -112,7 +112,7 @@ def load_folder(opts: DataOptions) -> DataBundle:
     check_class_sizes(labels, names, opts.train_n, train_root)
     train_idx = subset_or_all(labels, opts.train_n, opts.seed, "dataset.train_sample_num")
     if evaluate_on == "validation":
-        eval_idx = validation_indices(labels, opts.validation_n or _default_validation_n(labels, train_idx),
+        eval_idx = validation_indices(labels, opts.validation_n or _default_validation_n(labels, train_idx, opts),
                                       train_idx)
     else:
         eval_idx = subset_or_all(test_labels, opts.test_n, opts.seed, "dataset.test_sample_num")
@@ -134,14 +134,15 @@ def load_folder(opts: DataOptions) -> DataBundle:
                     "data.std": ",".join(f"{s:.4f}" for s in std)})
 
 
-def _default_validation_n(labels: np.ndarray, train_idx: np.ndarray) -> int:
+def _default_validation_n(labels: np.ndarray, train_idx: np.ndarray, opts: DataOptions) -> int:
     """C × min(VALIDATION_PER_CLASS, images of the smallest class outside the training subset)."""
     outside = np.ones(len(labels), dtype=bool)
     outside[train_idx] = False
     counts = np.bincount(labels[outside], minlength=int(labels.max()) + 1)
     if counts.min() == 0:
-        raise UserError("dataset.train_sample_num leaves no image of some class for the validation split: "
-                        "lower it, or add DIR/train/<class>/ and DIR/test/<class>/ folders (evaluate_on=test)")
+        raise UserError(f"dataset.train_sample_num={opts.train_n or 'all'} leaves no image of some class for the "
+                        f"validation split: lower it, or put the images in {opts.folder}/train/<class>/ and "
+                        f"{opts.folder}/test/<class>/ (evaluate_on=test)")
     return len(counts) * int(min(VALIDATION_PER_CLASS, counts.min()))
 
 

@@ -135,6 +135,12 @@ def test_train_sample_num_not_a_multiple_of_the_folder_classes(make_folder):
         build_data(cfg)
 
 
+def test_all_images_for_training_leave_no_validation_split(make_folder):
+    root = make_folder({"a": 3, "b": 3}, mixed=False)
+    with pytest.raises(UserError, match=r"train_sample_num=all leaves no image of some class for the validation"):
+        build(root, train_sample_num="all")
+
+
 def test_train_sample_num_all_and_train_test_layout(make_folder):
     root = make_folder({"a": 3, "b": 5}, test_counts={"a": 2, "b": 2}, mixed=False)
     data = build(root, train_sample_num="all")
