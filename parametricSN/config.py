@@ -514,6 +514,9 @@ def _resolve_dataset(cfg: dict) -> None:
 
 def _check_consistency(cfg: dict) -> None:
     data, scat = cfg["dataset"], cfg["scattering"]
+    if data["path"] and data["name"] != "folder":
+        raise UserError(f"dataset.path is read by dataset.name=folder only (your own images), not '{data['name']}': "
+                        f"set dataset.name=folder, or use dataset.data_root/data_folder for '{data['name']}'")
     # a folder's class count is known once it is read: the reader checks train_sample_num then
     if data["num_classes"] and data["train_sample_num"] is not None and data["train_sample_num"] % data["num_classes"]:
         raise UserError(f"dataset.train_sample_num: {data['train_sample_num']} is not divisible by the "

@@ -50,7 +50,7 @@ class DataOptions:
         info = DATASET_INFO[name]
         folder_name = ds.get("data_folder") or info.data_folder
         folder = Path(ds.get("data_root") or "data") / folder_name if folder_name else None
-        if ds.get("path"):
+        if name == "folder" and ds.get("path"):
             folder = Path(str(ds["path"])).expanduser()
         height = int(ds.get("height") or info.height)
         width = int(ds.get("width") or info.width)

@@ -201,6 +201,8 @@ def test_config_keys_and_hash_of_other_datasets_unchanged():
     assert validate_config({})["dataset"]["augment"] == "autoaugment"
     with pytest.raises(UserError, match="dataset.channels"):
         validate_config({"dataset": {"name": "folder", "channels": 2}})
+    with pytest.raises(UserError, match="dataset.path is read by dataset.name=folder only"):
+        validate_config({"dataset": {"name": "cifar", "path": "/images"}})
 
 
 def test_folder_augmentation_shifts_and_flips(make_folder):
