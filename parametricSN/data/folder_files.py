@@ -148,8 +148,8 @@ def _decode_one(path: Path, size: tuple[int, int]) -> torch.Tensor | str:
 def decode_files(paths: Sequence[Path], size: tuple[int, int], desc: str = "decoding images",
                  progress: bool = True) -> list[torch.Tensor | str]:
     """Decode many files (threads, order kept): per file uint8 (1 | 3, H, W), or the reason (str)
-    it could not be read. A progress bar (stderr) is shown when PROGRESS_FROM or more files are
-    not yet remembered."""
+    it could not be read. A progress bar (stderr, on a terminal) is shown when PROGRESS_FROM or
+    more files are not yet remembered."""
     results: list[torch.Tensor | str | None] = [None] * len(paths)
     todo = []
     for i, path in enumerate(paths):
@@ -162,9 +162,10 @@ def decode_files(paths: Sequence[Path], size: tuple[int, int], desc: str = "deco
         from tqdm import tqdm
 
         workers = max(1, min(8, os.cpu_count() or 1))
+        quiet = not progress or len(todo) < PROGRESS_FROM
         with ThreadPoolExecutor(max_workers=workers) as pool, \
                 tqdm(total=len(todo), desc=desc, unit="img", file=sys.stderr, leave=False,
-                     disable=not progress or len(todo) < PROGRESS_FROM) as bar:
+                     disable=True if quiet else None) as bar:  # None: shown on a terminal only
             for i, result in zip(todo, pool.map(lambda i: _decode_one(paths[i], size), todo)):
                 results[i] = result
                 bar.update()

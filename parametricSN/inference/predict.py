@@ -87,7 +87,7 @@ def _write(partial: Path, files: list[Path], predictor, names: list[str], k: int
     predicted = failed = 0
     with open(partial, "w", newline="", encoding="utf-8") as f, \
             tqdm(total=len(files), desc="predicting", unit="img", file=sys.stderr,
-                 disable=quiet or len(files) < 2 * predictor.batch_size) as bar:
+                 disable=True if quiet or len(files) < 2 * predictor.batch_size else None) as bar:
         writer = csv.writer(f)
         writer.writerow(header(k))
         for first in range(0, len(files), CHUNK):

@@ -58,8 +58,8 @@ def folder_cfg(path, store_uri="sqlite:///unused.db", **dataset) -> dict:
     return {
         "general": {"seed": 0, "device": "cpu"},
         "mlflow": {"tracking_uri": store_uri, "experiment_name": "folder-tests"},
-        "dataset": {"name": "folder", "path": None if path is None else str(path), "train_sample_num": "all", "height": 16, "width": 16,
-                    "train_batch_size": 8, "test_batch_size": 16, **dataset},
+        "dataset": {"name": "folder", "path": None if path is None else str(path), "train_sample_num": "all",
+                    "height": 16, "width": 16, "train_batch_size": 8, "test_batch_size": 16, **dataset},
         "scattering": {"J": 1, "L": 2},
         "model": {"name": "linear_layer", "epoch": 2, "step_test": 1, "save": True},
     }
