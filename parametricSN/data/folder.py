@@ -94,6 +94,7 @@ def load_folder(opts: DataOptions) -> DataBundle:
         raise UserError(f"dataset.path: {train_root} holds one class folder ({names[0]}); a classifier needs "
                         f"at least two: put each class's images in its own sub-folder")
     opts.check_num_classes(len(names), train_root)
+    check_class_sizes(labels, names, opts.train_n, train_root)  # before decoding a large folder
     skip = opts.skip_unreadable
     images, paths, labels, skipped = _decoded(paths, labels, opts.image_size, skip, train_root)
     if evaluate_on == "test":
@@ -109,7 +110,7 @@ def load_folder(opts: DataOptions) -> DataBundle:
     gray = all(im.shape[0] == 1 for im in images + test_images)
     channels = opts.channels or (1 if gray else 3)
 
-    check_class_sizes(labels, names, opts.train_n, train_root)
+    check_class_sizes(labels, names, opts.train_n, train_root)  # again without the skipped files
     train_idx = subset_or_all(labels, opts.train_n, opts.seed, "dataset.train_sample_num")
     if evaluate_on == "validation":
         eval_idx = validation_indices(labels, opts.validation_n or _default_validation_n(labels, train_idx, opts),
