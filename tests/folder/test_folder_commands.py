@@ -47,6 +47,9 @@ def test_training_run_logs_mlflow_model_dataset_and_folder_params(trained):
     assert params["data.class_names"] == "circle,square,star" and params["data.channels"] == "3"
     assert params["data.skipped_unreadable"] == "0" and len(params["data.mean"].split(",")) == 3
     assert params["dataset.path"] == str(root.resolve())
+    tags = run.data.tags
+    assert tags["dataset"] == "folder" and tags["evaluation_split"] == "test"
+    assert {"data.fingerprint", "data.train_fingerprint", "data.test_fingerprint"} <= set(tags)
 
 
 def test_pyfunc_model_loads_by_run_id_and_matches_the_predictor(trained, tmp_path):
