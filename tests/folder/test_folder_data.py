@@ -211,3 +211,18 @@ def test_folder_augmentation_shifts_and_flips(make_folder):
     assert [type(s).__name__ for s in data.augment.steps] == ["RandomCrop", "HorizontalFlip"]
     assert data.augment.steps[0].padding == 2          # 16 / 8
     assert data.augment(data.train_images).shape == data.train_images.shape
+
+
+def test_every_head_takes_a_grayscale_folder(make_folder):
+    """One channel is the folder's unusual case (the RGB heads are exercised by CIFAR's tests)."""
+    from parametricSN.models import HEADS, build_model
+
+    root = make_folder({"a": 4, "b": 4, "c": 4}, gray=True, mixed=False)
+    for head in HEADS:
+        raw = folder_cfg(root, evaluate_on="validation", validation_sample_num=3, train_sample_num=3)
+        raw["model"]["name"] = head
+        cfg = validate_config(raw)
+        data = build_data(cfg)
+        model = build_model(cfg, data.in_channels, data.num_classes, data.image_size)
+        x = data.normalize(data.to_float(data.augment(data.train_images)))
+        assert data.in_channels == 1 and model(x).shape == (3, 3), head
