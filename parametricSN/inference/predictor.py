@@ -4,6 +4,7 @@ decoding and normalisation as training (data.folder_files), batched class probab
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -87,6 +88,9 @@ def load_predictor(args: argparse.Namespace) -> Predictor:
     if args.model is not None and not Path(args.model).expanduser().is_dir():
         raise UserError(f"--model {args.model}: no such folder; give the saved-model folder (model_state.pt, "
                         f"config.yaml, info.json) or use --run RUN_ID")
+    if args.run is not None and not re.fullmatch(r"[0-9a-f]{32}", args.run):
+        raise UserError(f"--run {args.run!r} is not an MLflow run id (32 hex digits, printed by train); "
+                        f"for a saved-model folder use --model")
     loaded = resolve_model(args.run or args.model, tracking_uri)
     for key in ("mean", "std"):
         if key not in loaded.info:
