@@ -8,6 +8,8 @@ import sys
 
 COMMANDS = {
     "train": ("parametricSN.run", "train a model from a YAML config and track it in MLflow"),
+    "evaluate": ("parametricSN.inference.evaluate", "score a trained model on a labelled image folder"),
+    "predict": ("parametricSN.inference.predict", "classify image files with a trained model (CSV)"),
     "summarize": ("parametricSN.analysis.summarize", "paper-style result table of an experiment"),
     "deform": ("parametricSN.analysis.deformation", "deformation stability of saved models"),
     "filters": ("parametricSN.analysis.filters", "filter grids, Littlewood-Paley sum and GIFs of a model"),

@@ -55,6 +55,9 @@ HASH_EXCLUDED_KEYS = (
 # left out of config_hash, so a config that does not use it hashes as before (resume keeps working).
 HASH_NEUTRAL_DEFAULTS = {
     "scattering.bounded": False,
+    "dataset.path": None,
+    "dataset.channels": None,
+    "dataset.skip_unreadable": False,
 }
 
 # Keys the predecessor's YAML files carried but nothing reads any more: dropped with a warning so
@@ -99,24 +102,29 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "run_name": Field("str", None, nullable=True),
     },
     "dataset": {
-        "name": Field("choice", "digits", choices=("cifar", "kth", "xray", "digits"), aliases={
+        "name": Field("choice", "digits", choices=("cifar", "kth", "xray", "digits", "folder"), aliases={
             "cifar10": "cifar", "cifar-10": "cifar", "x-ray": "xray", "covidx": "xray",
-            "covidx-cxr2": "xray", "kth-tips2-b": "kth", "kth-tips2": "kth", "digit": "digits"}),
+            "covidx-cxr2": "xray", "kth-tips2-b": "kth", "kth-tips2": "kth", "digit": "digits",
+            "imagefolder": "folder", "image-folder": "folder"}),
+        # the folder dataset (parametricSN.data.folder): DIR/<class>/* or DIR/{train,test}/<class>/*
+        "path": Field("str", None, nullable=True),
+        "channels": Field("int", None, nullable=True, choices=(1, 3)),  # null: 1 if every image is grayscale
+        "skip_unreadable": Field("bool", False),
         "num_classes": Field("int", None, nullable=True, minimum=2),
         "train_batch_size": Field("int", 128, minimum=1),
         "test_batch_size": Field("int", 128, minimum=1),
-        "train_sample_num": Field("int", 100, nullable=True, minimum=1),  # null = the whole train split
+        "train_sample_num": Field("int", 100, nullable=True, minimum=1),  # null or all = the whole train split
         "test_sample_num": Field("int", None, nullable=True, minimum=1),
         "data_root": Field("str", "data"),
         "data_folder": Field("str", None, nullable=True),
         "height": Field("int", None, nullable=True, minimum=1),
         "width": Field("int", None, nullable=True, minimum=1),
-        "augment": Field("choice", "autoaugment",
+        "augment": Field("choice", None, nullable=True,  # null: the dataset's default (catalog.py)
                          choices=("autoaugment", "autoaugment-torchvision", "original-cifar", "noaugment"),
                          aliases={"auto-augment": "autoaugment", "original": "original-cifar",
                                   "torchvision-autoaugment": "autoaugment-torchvision",
                                   "no-augment": "noaugment", "none": "noaugment"}),
-        "evaluate_on": Field("choice", "test", choices=("test", "validation"), aliases={
+        "evaluate_on": Field("choice", None, nullable=True, choices=("test", "validation"), aliases={
             "val": "validation", "valid": "validation", "validate": "validation"}),
         "validation_sample_num": Field("int", None, nullable=True, minimum=1),
         "sample": Field("choice", "d", choices=("a", "b", "c", "d"), aliases={
@@ -374,6 +382,8 @@ def _normalise_value(section: str, key: str, f: Field, value: Any) -> Any:
     where = f"{section}.{key}"
     if value is _MISSING:
         return list(f.default) if isinstance(f.default, list) else f.default
+    if f.kind == "int" and f.nullable and isinstance(value, str) and value.strip().lower() == "all":
+        value = None  # train_sample_num: all = the whole split
     if value is None:
         if f.nullable:
             return None
@@ -502,17 +512,22 @@ def _resolve_dataset(cfg: dict) -> None:
     info = DATASET_INFO[data["name"]]
     if data["num_classes"] is None:
         data["num_classes"] = info.num_classes
-    elif data["num_classes"] != info.num_classes:
+    elif info.num_classes is not None and data["num_classes"] != info.num_classes:
         raise UserError(f"dataset.num_classes: {data['num_classes']} contradicts dataset '{data['name']}', "
                         f"which has {info.num_classes} classes; set {info.num_classes} or leave it empty")
-    for key in ("height", "width", "data_folder", "test_sample_num", "validation_sample_num"):
+    for key in ("height", "width", "data_folder", "test_sample_num", "validation_sample_num", "augment",
+                "evaluate_on"):
         if data[key] is None:
             data[key] = getattr(info, key)
 
 
 def _check_consistency(cfg: dict) -> None:
     data, scat = cfg["dataset"], cfg["scattering"]
-    if data["train_sample_num"] is not None and data["train_sample_num"] % data["num_classes"]:
+    if data["path"] and data["name"] != "folder":
+        raise UserError(f"dataset.path is read by dataset.name=folder only (your own images), not '{data['name']}': "
+                        f"set dataset.name=folder, or use dataset.data_root/data_folder for '{data['name']}'")
+    # a folder's class count is known once it is read: the reader checks train_sample_num then
+    if data["num_classes"] and data["train_sample_num"] is not None and data["train_sample_num"] % data["num_classes"]:
         raise UserError(f"dataset.train_sample_num: {data['train_sample_num']} is not divisible by the "
                         f"{data['num_classes']} classes of '{data['name']}'; use a multiple of {data['num_classes']}")
     if scat["architecture"] == "scattering":

@@ -44,7 +44,7 @@ from parametricSN.tracking.recorder import History, Stopwatch, TrajectoryRecorde
 BANK_PARAMETERS = ("theta", "xi", "sigma", "gamma")
 COMPILE_BACKEND = "inductor"  # torch.compile's backend for general.compile (tests use "eager")
 MAX_TRAJECTORY_FRAMES = 200
-PATH_PARAMS = ("dataset.data_root", "model.weights")  # logged as absolute paths
+PATH_PARAMS = ("dataset.data_root", "dataset.path", "model.weights")  # logged as absolute paths
 
 
 @dataclass
@@ -167,6 +167,7 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
 
     # ---- the MLflow run
     from parametricSN.tracking.mlflow_run import MlflowRun, absolute_tracking_uri
+    from parametricSN.tracking.mlflow_model import log_data_inputs
     from parametricSN.tracking.provenance import provenance_tags
 
     tracking_uri = absolute_tracking_uri(cfg["mlflow"]["tracking_uri"])
@@ -190,7 +191,9 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
             "derived.steps_per_epoch": steps_per_epoch,
             "derived.total_steps": schedule.total_steps,
             "derived.device": str(device),
+            **data.log_params,
         })
+        log_data_inputs(run, data)
         before = _filter_snapshot(scattering)
         message = None
         try:
@@ -409,8 +412,10 @@ def _log_artifacts(run, history, before, scattering, recorder, log_distance, dra
 
 
 def _log_model(run, model, cfg, data, final_test_acc) -> None:
-    """save_model into a temporary folder and log it as the artifact folder ``model/``."""
+    """save_model into a temporary folder; log it as the artifact folder ``model/`` and as the
+    MLflow model ``classifier`` (tracking.mlflow_model)."""
     from parametricSN.models import save_model
+    from parametricSN.tracking.mlflow_model import log_classifier
 
     info = {
         "in_channels": data.in_channels, "num_classes": data.num_classes,
@@ -419,7 +424,9 @@ def _log_model(run, model, cfg, data, final_test_acc) -> None:
         "final_test_acc": final_test_acc, "run_id": run.run_id, "epochs": int(cfg["model"]["epoch"]),
     }
     with tempfile.TemporaryDirectory() as tmp:
-        run.log_artifacts(save_model(Path(tmp) / "model", model, cfg, info), "model")
+        folder = save_model(Path(tmp) / "model", model, cfg, info)
+        run.log_artifacts(folder, "model")
+        log_classifier(run, folder, {**getattr(model, "build_info", {}), **info})
 
 
 # ------------------------------------------------------------------------------------ command line
@@ -475,7 +482,7 @@ def main(argv=None) -> int:
         print(f"error: run {result.run_id} {result.status}: {result.message}\n{view}", file=sys.stderr)
         return 1
     seconds = result.metrics
-    split = cfg["dataset"]["evaluate_on"]
+    split = cfg["dataset"]["evaluate_on"] or "evaluation"
     print(f"run {result.run_id} finished: final {split} accuracy {result.final_test_acc:.2f}% "
           f"(train {seconds.get('train_s', math.nan):.1f} s, test {seconds.get('test_s', math.nan):.1f} s)\n{view}")
     return 0

@@ -47,8 +47,8 @@ def user_error(call, *args, **kwargs) -> str:
 # shipped configs
 
 
-def test_all_four_configs_are_shipped():
-    assert {p.name for p in SHIPPED} == {"cifar.yml", "kth.yml", "xray.yml", "digits.yml"}
+def test_all_five_configs_are_shipped():
+    assert {p.name for p in SHIPPED} == {"cifar.yml", "kth.yml", "xray.yml", "digits.yml", "folder.yml"}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)

@@ -76,7 +76,10 @@ class Table:
 # ---- building the table ---------------------------------------------------------------------
 
 def column_label(dataset: str, train_sample_num) -> str:
-    """"100", "500", … or "all" when the run trained on the dataset's whole training split."""
+    """"100", "500", … or "all" when the run trained on the dataset's whole training split
+    (train_sample_num unset: null / all)."""
+    if train_sample_num in (None, "", "None"):
+        return "all"
     try:
         n = int(float(train_sample_num))
     except (TypeError, ValueError):
@@ -84,8 +87,15 @@ def column_label(dataset: str, train_sample_num) -> str:
     return "all" if FULL_TRAIN_SIZE.get(dataset) == n else str(n)
 
 
-def record_from_params(params: Mapping[str, str], accuracy: float) -> RunRecord:
+def dataset_label(params: Mapping[str, str]) -> str:
+    """The dataset's name; for your own images ``folder:<folder name>`` (two folders are two rows)."""
     dataset = str(params.get("dataset.name", "?"))
+    path = params.get("dataset.path")
+    return f"{dataset}:{Path(str(path)).name}" if dataset == "folder" and path else dataset
+
+
+def record_from_params(params: Mapping[str, str], accuracy: float) -> RunRecord:
+    dataset = dataset_label(params)
     variant = variant_label(params)
     recipe = recipe_of(params)
     if recipe not in (None, "published"):

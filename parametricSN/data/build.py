@@ -5,11 +5,13 @@ from __future__ import annotations
 from parametricSN.data.bundle import DataBundle
 from parametricSN.data.cifar import load_cifar
 from parametricSN.data.digits import load_digits_bundle
+from parametricSN.data.folder import load_folder
 from parametricSN.data.kth import load_kth
 from parametricSN.data.options import DataOptions
 from parametricSN.data.xray import load_xray
 
-LOADERS = {"cifar": load_cifar, "kth": load_kth, "xray": load_xray, "digits": load_digits_bundle}
+LOADERS = {"cifar": load_cifar, "kth": load_kth, "xray": load_xray, "digits": load_digits_bundle,
+           "folder": load_folder}
 
 
 def build_data(cfg: dict) -> DataBundle:

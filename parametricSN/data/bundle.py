@@ -26,6 +26,8 @@ class DataBundle:
     eval_split: "test" | "validation", what test_images hold
     eval_indices: positions of test_images in their source list (the test list, or the training
         list for a validation split), int64 (M,)
+    log_params: what the reader found that the run logs as params (e.g. the folder dataset's
+        ``data.mean``, ``data.skipped_unreadable``); None values are not logged
 
     Training batch = normalize(to_float(augment(train_images[idx])));
     test batch = normalize(to_float(test_images[idx])).
@@ -46,6 +48,7 @@ class DataBundle:
     train_indices: np.ndarray | None = field(default=None, repr=False)
     eval_split: str = "test"
     eval_indices: np.ndarray | None = field(default=None, repr=False)
+    log_params: dict = field(default_factory=dict, repr=False)
 
     def to_float(self, x_uint8: torch.Tensor) -> torch.Tensor:
         """uint8 (…, C, H, W) in 0..255 -> float32 in [0, 1], same device."""

@@ -19,8 +19,10 @@ class DataOptions:
     """name; folder = data_root/data_folder; train_n/test_n (None = whole set / dataset's
     standard test set); seed for the subsets; sample (KTH); augment mode; image_size (H, W)
     of the model input; download (CIFAR); num_classes (None = don't check); evaluate_on
-    ("test" | "validation": what the bundle's evaluation images are); validation_n (size of the
-    validation split carved from the training images; None = the dataset's default)."""
+    ("test" | "validation": what the bundle's evaluation images are; None = the folder dataset
+    decides from what DIR holds); validation_n (size of the validation split carved from the
+    training images; None = the dataset's default); channels (folder: 1 | 3 | None = from the
+    images); skip_unreadable (folder: skip unreadable images with a warning instead of stopping)."""
 
     name: str
     folder: Path | None
@@ -32,8 +34,10 @@ class DataOptions:
     image_size: tuple[int, int]
     download: bool
     num_classes: int | None
-    evaluate_on: str = "test"
+    evaluate_on: str | None = "test"
     validation_n: int | None = None
+    channels: int | None = None
+    skip_unreadable: bool = False
 
     @classmethod
     def from_config(cls, cfg: dict) -> "DataOptions":
@@ -46,6 +50,8 @@ class DataOptions:
         info = DATASET_INFO[name]
         folder_name = ds.get("data_folder") or info.data_folder
         folder = Path(ds.get("data_root") or "data") / folder_name if folder_name else None
+        if name == "folder" and ds.get("path"):
+            folder = Path(str(ds["path"])).expanduser()
         height = int(ds.get("height") or info.height)
         width = int(ds.get("width") or info.width)
         if height < 1 or width < 1:
@@ -54,10 +60,12 @@ class DataOptions:
         if sample not in SAMPLES:
             raise UserError(f"dataset.sample={sample!r} is not allowed: use one of {', '.join(SAMPLES)}")
         train_n = ds.get("train_sample_num", 100)
+        train_n = None if str(train_n).lower() == "all" else train_n
         test_n = ds.get("test_sample_num")
         num_classes = ds.get("num_classes")
-        evaluate_on = str(ds.get("evaluate_on") or "test").lower()
-        if evaluate_on not in EVALUATION_SPLITS:
+        evaluate_on = ds.get("evaluate_on") or info.evaluate_on
+        evaluate_on = None if evaluate_on is None else str(evaluate_on).lower()
+        if evaluate_on is not None and evaluate_on not in EVALUATION_SPLITS:
             raise UserError(f"dataset.evaluate_on={ds.get('evaluate_on')!r} is not allowed: use one of "
                             f"{', '.join(EVALUATION_SPLITS)}")
         validation_n = ds.get("validation_sample_num") or info.validation_sample_num
@@ -65,10 +73,12 @@ class DataOptions:
                    train_n=None if train_n is None else int(train_n),
                    test_n=None if test_n is None else int(test_n),
                    seed=int(general.get("seed", 0) or 0), sample=sample,
-                   augment=str(ds.get("augment") or "autoaugment"),
+                   augment=str(ds.get("augment") or info.augment),
                    image_size=(height, width), download=bool(ds.get("download", False)),
                    num_classes=None if num_classes is None else int(num_classes),
-                   evaluate_on=evaluate_on, validation_n=int(validation_n))
+                   evaluate_on=evaluate_on, validation_n=None if validation_n is None else int(validation_n),
+                   channels=None if ds.get("channels") is None else int(ds["channels"]),
+                   skip_unreadable=bool(ds.get("skip_unreadable", False)))
 
     def base_size(self, resize: int) -> int:
         """Side of the square the dataset is resized to before cropping to image_size: the

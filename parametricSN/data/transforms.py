@@ -9,7 +9,9 @@ Modes (SPEC §4, §4b; docs/augmentation.md), per dataset family:
 - ``autoaugment-torchvision``: NOT the published recipe: the same crop + flip, then torchvision's
   AutoAugment (CIFAR-10 policy) and a zero-filled Cutout centred uniformly in the image.
 - ``original-cifar``: CIFAR/digits random crop (padding 4) + flip; KTH ±10° rotation + random crop
-  + flip; X-ray random crop + flip.
+  + flip; X-ray random crop + flip; folder (your own images, its default): random crop after zero
+  padding of 1/8 of the side + flip (a shift of up to 1/8 and a mirror: label-preserving for
+  photographs, textures and X-rays alike, with no colour change).
 - ``noaugment``: centre crop to the model size only.
 The Cutout square is 16×16 at 32×32 and scales with the model size: side = round(16 · min(H, W) / 32)
 (64 for KTH 128, 112 for X-ray 224).
@@ -149,7 +151,7 @@ class Augment:
 
 def make_augment(mode: str, family: str, image_size: tuple[int, int]) -> Augment:
     """The training augmentation ``mode`` for a dataset family ('cifar' — also digits —,
-    'kth', 'xray') producing model-size (H, W) images."""
+    'kth', 'xray', 'folder') producing model-size (H, W) images."""
     if mode not in AUGMENTATIONS:
         raise UserError(f"dataset.augment={mode!r} is not allowed: use one of {', '.join(AUGMENTATIONS)}")
     size = tuple(image_size)
@@ -159,6 +161,8 @@ def make_augment(mode: str, family: str, image_size: tuple[int, int]) -> Augment
         crop_flip = [RandomCrop(size, padding=CIFAR_PADDING), HorizontalFlip()]
     elif family in ("kth", "xray"):
         crop_flip = [RandomCrop(size), HorizontalFlip()]
+    elif family == "folder":
+        crop_flip = [RandomCrop(size, padding=max(1, round(min(size) / 8))), HorizontalFlip()]
     else:
         raise ValueError(f"unknown dataset family {family!r}")
     if mode == "autoaugment":

@@ -164,7 +164,9 @@ def describe(cfg: dict) -> str:
     if flat.get("dataset.name") == "kth":
         parts.append(f"sample={flat.get('dataset.sample')}")
     parts.append(f"dataset={flat.get('dataset.name')}")
-    parts.append(f"n={flat.get('dataset.train_sample_num')}")
+    if flat.get("dataset.path"):
+        parts.append(f"path={flat.get('dataset.path')}")
+    parts.append(f"n={_sample_num(flat)}")
     keys = [("epochs", "model.epoch"), ("batch", "dataset.train_batch_size"), ("optim", "optim.name"),
             ("lr", "optim.lr"), ("max_lr", "optim.max_lr"), ("lr_scattering", "scattering.lr_scattering"),
             ("lr_orientation", "scattering.lr_orientation"), ("J", "scattering.J"),
@@ -183,7 +185,13 @@ def run_label(cfg: dict) -> str:
     label = f"{variant_label(flat)} seed={flat.get('general.seed')}"
     if flat.get("dataset.name") == "kth":
         label += f" sample={flat.get('dataset.sample')}"
-    return label + f" n={flat.get('dataset.train_sample_num')}"
+    return label + f" n={_sample_num(flat)}"
+
+
+def _sample_num(flat: dict) -> str:
+    """dataset.train_sample_num as written in labels: a number, or "all" (unset: the whole split)."""
+    n = flat.get("dataset.train_sample_num")
+    return "all" if n is None and "dataset.train_sample_num" in flat else str(n)
 
 
 def build_runs(sweep: Sweep, args: argparse.Namespace, recipes: Sequence[Recipe] = (),

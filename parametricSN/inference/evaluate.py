@@ -1,0 +1,161 @@
+"""``evaluate``: score a trained model on a labelled folder and record it in MLflow.
+
+    python -m parametricSN evaluate --run RUN_ID [--tracking-uri URI] --data DIR [--out FOLDER]
+    python -m parametricSN evaluate --model SAVED_MODEL_FOLDER --data DIR
+
+DIR is ``DIR/<class>/*`` or ``DIR/test/<class>/*`` with exactly the model's classes (a missing or
+extra class folder stops with one line). Prints ``accuracy NN.NN%`` and scikit-learn's
+classification report, writes ``confusion_matrix.png`` and ``classification_report.txt`` into
+--out, and logs all of it as a new MLflow run nested under the training run (tag
+``evaluated_run_id``; with --model, in experiment --experiment-name of --tracking-uri).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from parametricSN.data.folder_files import decode_files, list_classes
+from parametricSN.errors import UserError
+from parametricSN.inference.predictor import Predictor, add_model_arguments, load_predictor
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m parametricSN evaluate",
+        description="Score a trained model on a labelled image folder; record it in MLflow.",
+        epilog="example: python -m parametricSN evaluate --run 3f2a... --data ~/images/test")
+    add_model_arguments(parser)
+    parser.add_argument("--data", required=True, metavar="DIR", help="DIR/<class>/* or DIR/test/<class>/*")
+    parser.add_argument("--out", metavar="FOLDER", help="where the PNG and the report go "
+                                                        "(default: evaluation-<run id or model folder>)")
+    parser.add_argument("--experiment-name", default="evaluate", metavar="NAME",
+                        help="MLflow experiment for --model (a --run's evaluation goes to its experiment)")
+    parser.add_argument("--skip-unreadable", action="store_true",
+                        help="leave unreadable images out (with a warning) instead of stopping")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def labelled_root(data: Path) -> Path:
+    """DIR/test when DIR holds a test split, else DIR."""
+    if not data.is_dir():
+        raise UserError(f"--data {data}: no such folder; give DIR/<class>/* or DIR/test/<class>/*")
+    return data / "test" if (data / "test").is_dir() else data
+
+
+def score(predictor: Predictor, root: Path, skip_unreadable: bool = False, progress: bool = True):
+    """(paths, labels int64 (N,), images uint8 (N, C, H, W), probabilities float32 (N, classes),
+    skipped [(path, reason)]) of the readable images under ``root``."""
+    paths, labels, _ = list_classes(root, predictor.class_names, what="--data")
+    decoded = decode_files(paths, predictor.image_size, desc=f"decoding {root.name}", progress=progress)
+    skipped = [(p, r) for p, r in zip(paths, decoded) if isinstance(r, str)]
+    if skipped and not skip_unreadable:
+        raise UserError(f"cannot read image {skipped[0][0]}: {skipped[0][1]}; fix or remove it, or pass "
+                        f"--skip-unreadable")
+    keep = [i for i, r in enumerate(decoded) if not isinstance(r, str)]
+    if not keep:
+        raise UserError(f"--data {root}: none of its images could be read")
+    images = predictor.stack([decoded[i] for i in keep])
+    return [paths[i] for i in keep], labels[keep], images, predictor.probabilities(images).numpy(), skipped
+
+
+def confusion_figure(labels, predicted, names):
+    """A matplotlib Figure of the confusion matrix (rows: true class, columns: predicted)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    size = max(4.0, 0.6 * len(names) + 2)
+    fig = Figure(figsize=(size, size))
+    ax = fig.add_subplot()
+    ConfusionMatrixDisplay.from_predictions(labels, predicted, labels=list(range(len(names))),
+                                            display_labels=names, ax=ax, colorbar=False,
+                                            xticks_rotation="vertical")
+    ax.set_title("confusion matrix")
+    fig.tight_layout()
+    return fig
+
+
+def _metric_name(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_\-. /]", "_", text)
+
+
+def _record(predictor: Predictor, args, root: Path, out: Path, n: int, accuracy: float, report: dict,
+            skipped: int, images, labels) -> str:
+    """Log the evaluation as an MLflow run (nested under the training run when it is in the store)."""
+    from mlflow.exceptions import MlflowException
+
+    from parametricSN.tracking.mlflow_model import dataset_input
+    from parametricSN.tracking.mlflow_run import MlflowRun, _client
+
+    client = _client(predictor.tracking_uri)
+    experiment, tags = args.experiment_name, {}
+    if predictor.run_id:
+        tags["evaluated_run_id"] = predictor.run_id
+        try:
+            trained = client.get_run(predictor.run_id)
+            experiment = client.get_experiment(trained.info.experiment_id).name
+            tags["mlflow.parentRunId"] = predictor.run_id
+        except MlflowException:
+            pass  # a saved folder whose run lives in another store
+    run = MlflowRun.start(predictor.tracking_uri, experiment, f"evaluate-{root.name}", tags=tags)
+    with run:
+        run.log_params({"evaluate.model": predictor.spec, "evaluate.data": str(root.resolve()),
+                        "evaluate.images": n, "evaluate.skipped_unreadable": skipped,
+                        "evaluate.class_names": ",".join(predictor.class_names)})
+        metrics = {"accuracy": accuracy}
+        for name in predictor.class_names:
+            for key in ("precision", "recall", "f1-score"):
+                metrics[_metric_name(f"{key.replace('-score', '')}_{name}")] = 100.0 * report[name][key]
+        run.log_metrics(metrics, step=0)
+        run.log_artifacts(out, "evaluation")
+        run.client.log_inputs(run.run_id, datasets=[dataset_input(images, labels, root.name, str(root.resolve()),
+                                                                  "evaluation")])
+    return run.run_id
+
+
+def main(argv=None) -> int:
+    """``evaluate`` command: 0 after scoring; UserError (exit 2) for bad input."""
+    from sklearn.metrics import classification_report
+
+    from parametricSN.tracking.figures import save_figure
+
+    args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    root = labelled_root(Path(args.data).expanduser())
+    predictor = load_predictor(args)
+    paths, labels, images, probabilities, skipped = score(predictor, root, args.skip_unreadable, not args.no_progress)
+    for path, reason in skipped:
+        print(f"warning: skipped unreadable image {path}: {reason}", file=sys.stderr)
+    predicted = probabilities.argmax(axis=1)
+    names = predictor.class_names
+    accuracy = 100.0 * float(np.mean(predicted == labels))
+    kwargs = dict(labels=list(range(len(names))), target_names=names, zero_division=0)
+    text = classification_report(labels, predicted, digits=4, **kwargs)
+    report = classification_report(labels, predicted, output_dict=True, **kwargs)
+    short = predictor.run_id[:8] if predictor.run_id else Path(predictor.spec).resolve().name
+    out = Path(args.out).expanduser() if args.out else Path(f"evaluation-{short}")
+    out.mkdir(parents=True, exist_ok=True)
+    save_figure(confusion_figure(labels, predicted, names), out / "confusion_matrix.png")
+    line = f"accuracy {accuracy:.2f}% ({int(np.sum(predicted == labels))}/{len(labels)} images of {root})"
+    (out / "classification_report.txt").write_text(f"{line}\n\n{text}")
+    (out / "metrics.json").write_text(json.dumps({"accuracy": accuracy, "images": len(labels),
+                                                  "skipped_unreadable": len(skipped), "report": report},
+                                                 indent=2) + "\n")
+    run_id = _record(predictor, args, root, out, len(labels), accuracy, report, len(skipped), images, labels)
+    print(line)
+    print(text)
+    print(f"confusion matrix: {out / 'confusion_matrix.png'}\nMLflow run {run_id} (evaluation of "
+          f"{predictor.run_id or predictor.spec}) in {predictor.tracking_uri}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
