@@ -94,9 +94,10 @@ def _record(predictor: Predictor, args, root: Path, out: Path, n: int, accuracy:
     from mlflow.exceptions import MlflowException
 
     from parametricSN.tracking.mlflow_model import dataset_input
-    from parametricSN.tracking.mlflow_run import MlflowRun, _client
+    from parametricSN.tracking.mlflow_run import MlflowRun
+    from parametricSN.tracking.store import open_client
 
-    client = _client(predictor.tracking_uri)
+    client = open_client(predictor.tracking_uri)
     experiment, tags = args.experiment_name, {}
     if predictor.run_id:
         tags["evaluated_run_id"] = predictor.run_id
