@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from parametricSN.data.bundle import DataBundle
-from parametricSN.data.catalog import DIGITS_TEST_SIZE
+from parametricSN.catalog import DIGITS_TEST_SIZE
 from parametricSN.data.images import center_crop
 from parametricSN.data.options import DataOptions
 from parametricSN.data.subsets import subset_or_all, validation_indices

@@ -176,6 +176,7 @@ def build_runs(sweep: Sweep, args: argparse.Namespace, recipes: Sequence[Recipe]
                out: TextIO = None) -> List[dict]:
     """The validated config of every run, duplicates (same config_hash) dropped."""
     from parametricSN.config import config_hash, validate_config
+    from parametricSN.models.registry import get_head
 
     seeds = parse_seeds(args.seeds)
     if args.num_seeds is not None:
@@ -190,10 +191,12 @@ def build_runs(sweep: Sweep, args: argparse.Namespace, recipes: Sequence[Recipe]
     for partial in sweep.expand(seeds):
         cfg = validate_config(deep_update(partial, settings))
         for recipe in recipes:
-            edited = recipe(cfg)
-            cfg = validate_config(edited if edited is not None else cfg)
-        if cfg["mlflow"].get("run_name") is None:
-            cfg["mlflow"]["run_name"] = run_label(cfg)
+            editable = cfg.to_dict()  # a recipe edits a plain dict in place or returns a new one
+            edited = recipe(editable)
+            cfg = validate_config(edited if edited is not None else editable)
+        get_head(cfg.model.name)  # an unknown head stops here, before anything runs
+        if cfg.mlflow.run_name is None:
+            cfg = cfg.replace(mlflow={"run_name": run_label(cfg)})
         digest = config_hash(cfg)
         if digest in seen:
             print(f"note: run '{run_label(cfg)}' duplicates run {seen[digest] + 1}; kept once",
@@ -252,7 +255,7 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
         for index, cfg in enumerate(runs):
             say(f"[{index + 1:>{width}}/{total}] {describe(cfg)}  hash={config_hash(cfg)[:10]}")
         say(f"dry run: {_runs(total)} listed, nothing executed "
-            f"(experiment {args.experiment_name!r}, tracking {runs[0]['mlflow']['tracking_uri'] if runs else '-'})")
+            f"(experiment {args.experiment_name!r}, tracking {runs[0].mlflow.tracking_uri if runs else '-'})")
         return 0
 
     if train_fn is None:
@@ -263,7 +266,7 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
     jobs, skipped = [], 0
     groups: Dict[tuple, List[int]] = {}
     for index, cfg in enumerate(runs):
-        groups.setdefault((cfg["mlflow"]["tracking_uri"], cfg["mlflow"]["experiment_name"]), []).append(index)
+        groups.setdefault((cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name), []).append(index)
     for (uri, experiment), indices in groups.items():
         prior = {} if args.no_resume else prior_runs(uri, experiment, [config_hash(runs[i]) for i in indices])
         ensure_experiment(uri, experiment)
@@ -316,9 +319,7 @@ def main(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description: Opt
     """Entry point of an experiment script: :func:`run_sweep`, with bad input as one line, exit 2.
 
     Ctrl-C, or SIGTERM (a killed job), ends the runs in progress KILLED and exits 130."""
-    import signal
-
-    from parametricSN.run import sigterm_as_interrupt
+    from parametricSN.runtime import restore_sigterm, sigterm_as_interrupt
 
     previous = sigterm_as_interrupt()
     try:
@@ -331,5 +332,4 @@ def main(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description: Opt
         print("interrupted: rerun the same command to resume (FINISHED runs are skipped)", file=sys.stderr)
         return 130
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        restore_sigterm(previous)

@@ -18,7 +18,7 @@ import copy
 import json
 import os
 from pathlib import Path
-from typing import Any, Tuple
+from typing import Any, Mapping, Tuple
 
 import torch
 import torch.nn as nn
@@ -35,7 +35,7 @@ _REQUIRED_INFO = ("in_channels", "num_classes", "image_size")
 
 def _plain(value: Any) -> Any:
     """Tuples, numpy/torch scalars and arrays → lists and Python numbers (YAML/JSON-safe)."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # a dict or a parametricSN.config.Config
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]

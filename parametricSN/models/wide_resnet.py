@@ -33,8 +33,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from parametricSN.errors import UserError
-from parametricSN.models._cfg import cfg_value
+from parametricSN.config import section
 from parametricSN.models.registry import register_head
 
 
@@ -116,10 +115,7 @@ class WideResNet(nn.Module):
 
 
 def _width(cfg) -> int:
-    width = cfg_value(cfg, "model", "width")
-    if not isinstance(width, int) or isinstance(width, bool) or width < 1:
-        raise UserError(f"model.width must be a positive integer (the WRN widening factor, e.g. 8), got {width!r}")
-    return width
+    return section(cfg, "model").width
 
 
 @register_head("cnn")
