@@ -20,20 +20,14 @@ from typing import Any, Mapping
 
 import torch
 
-from parametricSN.config import Config, config_hash, load_config, validate_config
-from parametricSN.errors import UserError
+from parametricSN.config import config_hash, load_config, validate_config
+from parametricSN.labels import default_run_name
 from parametricSN.runtime import resolve_device, restore_sigterm, sigterm_as_interrupt
 from parametricSN.tracking.artifacts import filter_snapshot, log_artifacts, log_model
 from parametricSN.tracking.recorder import History, Stopwatch, bank_tracking, run_timings
 from parametricSN.tracking.run_params import run_params
-from parametricSN.training import (
-    NonFiniteLossError,
-    batch_bounds,
-    build_loss,
-    build_optimizer,
-    build_schedule,
-    optimizer_steps_per_epoch,
-)
+from parametricSN.training import (NonFiniteLossError, batch_bounds, build_loss, build_optimizer, build_schedule,
+                                   optimizer_steps_per_epoch)
 from parametricSN.training.fit import fit
 
 __all__ = ["TrainResult", "default_run_name", "main", "resolve_device", "run_training", "sigterm_as_interrupt"]
@@ -58,16 +52,6 @@ class TrainResult:
     message: str | None = None
     tracking_uri: str = ""
     experiment_id: str = ""
-
-
-def default_run_name(cfg: Config) -> str:
-    """e.g. 'digits-100-LS-tight-frame-canonical+linear_layer-seed0'."""
-    scat, data = cfg.scattering, cfg.dataset
-    if scat.architecture == "identity":
-        front = "pixels"
-    else:
-        front = f"{'LS' if scat.learnable else 'S'}-{scat.init_params}-{scat.parameterization}"
-    return f"{data.name}-{data.train_sample_num}-{front}+{cfg.model.name}-seed{cfg.general.seed}"
 
 
 def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool = True,
@@ -186,18 +170,11 @@ def main(argv=None) -> int:
 
     UserError propagates to ``parametricSN.__main__``, which prints it as one line (exit 2).
     """
-    from parametricSN.plugins import head_plugin, register_plugins
+    from parametricSN.plugins import register_head_option
 
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
-    overrides = list(args.overrides)
-    if args.head:
-        plugin = head_plugin(args.head)
-        try:
-            (name,) = register_plugins([plugin])
-        except (ValueError, ImportError) as error:
-            raise UserError(f"--head {args.head!r}: {error}") from None
-        overrides.insert(0, f"model.name={name}")
-    cfg = load_config(args.config, overrides)
+    heads = [f"model.name={plugin.split('=', 1)[0]}" for plugin in register_head_option(args.head)]
+    cfg = load_config(args.config, heads + list(args.overrides))
     previous = sigterm_as_interrupt()
     try:
         result = run_training(cfg, progress=not args.no_progress)

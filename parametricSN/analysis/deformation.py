@@ -30,6 +30,7 @@ import torch
 from parametricSN.analysis.deformations import DEFORMATIONS, STRENGTH_COUNT, Deformation, get_deformations
 from parametricSN.analysis.model_source import LoadedModel, default_tracking_uri, resolve_model
 from parametricSN.errors import UserError
+from parametricSN.runtime import resolve_device
 
 CSV_NAME = "deformation.csv"
 CSV_COLUMNS = ("model", "deformation", "strength", "distance", "baseline")
@@ -151,18 +152,6 @@ def write_figures(out: Path, labels: Mapping[str, str], results: Mapping[str, tu
 
 # --- data and models -------------------------------------------------------------------------------
 
-def _select_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise UserError(f"--device {name!r} is not a torch device; use auto, cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"--device {name!r} asks for CUDA but none is available; use --device cpu")
-    return device
-
-
 def _test_images(loaded: LoadedModel, data_root: Optional[str]):
     """The first model's test images, rebuilt from its saved config: (bundle, uint8 (M, C, H, W))."""
     import copy
@@ -243,7 +232,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         raise UserError("--images, --baseline-images and --batch-size must be at least 1")
     names = [n for item in (args.deformations or []) for n in item.split(",") if n]
     deformations = get_deformations(names)
-    device = _select_device(args.device)
+    device = resolve_device(args.device, key="--device")
     tracking_uri = args.tracking_uri or default_tracking_uri()
 
     models = []

@@ -22,14 +22,13 @@ import argparse
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
-import yaml
 from tqdm import tqdm
 
 from parametricSN.errors import UserError
 from parametricSN.experiments.executors import (
     FINISHED, Job, LocalExecutor, Outcome, SubmititExecutor, run_training_in_worker,
 )
-from parametricSN.plugins import head_plugin, load_object, register_plugins
+from parametricSN.plugins import head_plugin, load_object, register_head_option
 from parametricSN.experiments.sweeps import Sweep, deep_update, flatten, variant_label
 
 Recipe = Callable[[dict], Optional[dict]]
@@ -108,16 +107,17 @@ def parse_seeds(values: Optional[Sequence[str]]) -> Optional[List[int]]:
 
 
 def parse_override(text: str) -> Dict[str, Dict[str, Any]]:
-    """``"optim.max_lr=0.1"`` -> ``{"optim": {"max_lr": 0.1}}`` (value parsed by yaml.safe_load)."""
-    key, sep, value = text.partition("=")
-    section, dot, name = key.strip().partition(".")
-    if not sep or not dot or not section or not name:
+    """``"optim.max_lr=0.1"`` -> ``{"optim": {"max_lr": 0.1}}`` (:func:`parametricSN.config.parse_override`)."""
+    from parametricSN.config import parse_override as parse_config_override
+
+    name = text.partition("=")[0]
+    if "=" not in text or name.count(".") != 1 or not all(name.strip().split(".")):
         raise UserError(f"--set {text!r}: expected SECTION.KEY=VALUE, e.g. --set optim.max_lr=0.1")
     try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError:
-        raise UserError(f"--set {text!r}: the value is not valid YAML; quote it, e.g. {key}='text'") from None
-    return {section: {name: parsed}}
+        section, key, value = parse_config_override(text)
+    except UserError as error:
+        raise UserError(f"--set: {error}") from None
+    return {section: {key: value}}
 
 
 def cli_settings(args: argparse.Namespace) -> Dict[str, Dict[str, Any]]:
@@ -233,12 +233,7 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
 
     out = out or sys.stdout
     args = build_parser(sweep, description, epilog).parse_args(argv)
-    plugin = head_plugin(args.head)
-    plugins = (plugin,) if plugin else ()
-    try:
-        register_plugins(plugins)  # the parent validates model.name against the registered heads
-    except (ValueError, ImportError) as error:
-        raise UserError(f"--head {args.head!r}: {error}") from None
+    plugins = register_head_option(args.head)  # the parent checks model.name against the registered heads
     runs = build_runs(sweep, args, list(recipes) + _load_recipes(args.recipe), out)
     total = len(runs)
     width = len(str(total))
