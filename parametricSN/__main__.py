@@ -9,7 +9,7 @@ import sys
 COMMANDS = {
     "train": ("parametricSN.run", "train a model from a YAML config and track it in MLflow"),
     "summarize": ("parametricSN.analysis.summarize", "paper-style result table of an experiment"),
-    "deform": ("parametricSN.analysis.deformation", "deformation stability of saved models"),
+    "deform": ("parametricSN.analysis.stability", "deformation stability of saved models"),
     "filters": ("parametricSN.analysis.filters", "filter grids, Littlewood-Paley sum and GIFs of a model"),
 }
 

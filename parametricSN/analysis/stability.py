@@ -134,6 +134,7 @@ def write_figures(out: Path, labels: Mapping[str, str], results: Mapping[str, tu
                   deformations: Sequence[Deformation], image: torch.Tensor,
                   count: int = STRENGTH_COUNT) -> list[Path]:
     """deformation_<name>.png and images_<name>.png per deformation; image: (C, H, W) in [0, 1]."""
+    from parametricSN.analysis import stability_figures
     from parametricSN.tracking import figures
 
     paths = []
@@ -142,10 +143,10 @@ def write_figures(out: Path, labels: Mapping[str, str], results: Mapping[str, tu
         after_title = f"{d.name} at {d.max_strength:g}"
         curves = {labels[m]: results[m][0][d.name] for m in results}
         baselines = {labels[m]: results[m][1] for m in results}
-        fig = figures.plot_deformation(d.name, d.strengths(count), curves, baselines, xlabel=d.xlabel,
+        fig = stability_figures.plot_deformation(d.name, d.strengths(count), curves, baselines, xlabel=d.xlabel,
                                        before=image, after=strongest, after_title=after_title)
         paths.append(figures.save_figure(fig, out / f"deformation_{d.name}.png"))
-        pair = figures.plot_image_pair(image, strongest, ("x", after_title))
+        pair = stability_figures.plot_image_pair(image, strongest, ("x", after_title))
         paths.append(figures.save_figure(pair, out / f"images_{d.name}.png"))
     return paths
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from parametricSN.analysis import deformation as deform
+from parametricSN.analysis import stability as deform
 from parametricSN.analysis.deformations import DEFORMATIONS, STRENGTH_COUNT
 from parametricSN.analysis.model_source import resolve_model
 from parametricSN.errors import UserError
