@@ -6,7 +6,7 @@ Runs the published LL 100-sample protocol (benchmarks/published_protocol.py's sw
 of the real CIFAR-10 JPEGs, a test only at the end: the final accuracy is the same) for the fixed bank
 and for learnable banks that differ only in what the filters may learn and how fast:
 
-- ``published``: θ at peak 0.1, ξ σ γ at peak 0.1 (SPEC §5);
+- ``published``: θ at peak 0.1, ξ σ γ at peak 0.1 (the paper's; parametricSN/experiments/grid.py);
 - ``filter LR 0.01``: both filter peaks 0.01;
 - ``θ only``: ξ σ γ frozen (``scattering.lr_scattering=0``);
 - ``θ frozen``: only ξ σ γ learned, at 0.1.

@@ -3,8 +3,8 @@
     python benchmarks/published_protocol.py [--seeds 3 | all | S1,S2,...] [--variants tf-ls,tf-s,...]
                                             [--workers 2] [--epochs 200] [--set section.key=value ...]
 
-Runs the sweep of experiments/cifar/ll/ll_100sample_cifar10_experiment.py (SPEC §5: 200 epochs,
-OneCycle head peak 0.06, filter peaks 0.1, batch 128, autoaugment = SPEC §4b's recipe) on the real
+Runs the sweep of experiments/cifar/ll/ll_100sample_cifar10_experiment.py (the paper's settings: 200 epochs,
+OneCycle head peak 0.06, filter peaks 0.1, batch 128, autoaugment = docs/augmentation.md) on the real
 CIFAR-10 training images of ../shared/data (extracted once into ~/.cache/parametricSN/data), for the
 chosen variants × the first N published seeds, evaluated on the validation split (10,000 training
 images outside each run's subset; the archive holds no test split). Runs already FINISHED in the
@@ -75,7 +75,7 @@ def table(runs) -> list[str]:
     for cfg, run in runs:
         by_variant.setdefault(variant_label(flatten(cfg)), []).append(run)
     lines = ["| variant | seeds | validation accuracy % (mean ± std) | s per run | predecessor, same images "
-             "(test split) | project + predecessor's recipe (SPEC §4b, test split) |",
+             "(test split) | project + predecessor's recipe (docs/augmentation.md, test split) |",
              "|---|---|---|---|---|---|"]
     for label, group in by_variant.items():
         accs = [r.data.metrics["final_test_acc"] for r in group]

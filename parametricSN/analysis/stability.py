@@ -1,4 +1,4 @@
-"""Deformation stability of saved models (SPEC §7): ``python -m parametricSN deform MODEL [MODEL …]``.
+"""Deformation stability of saved models (as in the paper): ``python -m parametricSN deform MODEL [MODEL …]``.
 
 For each model's scattering S (the full (C, K, h, w) output of its ``ParametricScattering2D``,
 also when the head keeps only order-2 coefficients) and test image x, each deformation τ_s of
@@ -204,7 +204,7 @@ def _log_to_mlflow(tracking_uri: str, experiment: str, files: Sequence[Path],
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m parametricSN deform",
-        description="Stability of saved models' scattering under six deformations (SPEC §7).")
+        description="Stability of saved models' scattering under six deformations (as in the paper).")
     parser.add_argument("models", nargs="+", metavar="MODEL",
                         help="saved-model folder, MLflow run id, or runs:/<run id>/model URI")
     parser.add_argument("--tracking-uri", default=None,

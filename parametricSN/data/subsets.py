@@ -1,4 +1,5 @@
-"""Seeded class-balanced subsampling (SPEC §4), the recipe that selects the published subsets."""
+"""Seeded class-balanced subsampling: the recipe that selects the published subsets
+(tests/data/test_data_subsets.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def balanced_subset_indices(targets: Sequence[int], n_samples: int, seed: int,
                             key: str = "dataset.train_sample_num") -> np.ndarray:
     """Indices of a class-balanced subset of ``n_samples`` items, chosen by ``seed``.
 
-    The recipe (SPEC §4): with ``numpy.random.RandomState(seed)`` draw ONE permutation P of
+    The recipe (tests/data/test_data_subsets.py) with ``numpy.random.RandomState(seed)`` draw ONE permutation P of
     ``range(m)``, m = size of the smallest class; for each class c in sorted order, take the
     indices of class c (in dataset order) at positions ``P[0 : n_samples / C]``.  The result is
     the per-class index blocks concatenated in class order: int64 array of shape (n_samples,).

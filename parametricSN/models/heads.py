@@ -1,4 +1,4 @@
-"""Small heads on scattering features: ``linear_layer`` (SPEC §3 "LL") and ``mlp``.
+"""Small heads on scattering features: ``linear_layer`` (the paper's "LL") and ``mlp``.
 
 Both take features (B, C_in, h, w) — C_in = C·K for a hybrid — and return logits (B, classes).
 """

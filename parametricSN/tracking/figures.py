@@ -6,7 +6,7 @@ figure is freed once the caller drops it (``save_figure`` writes and closes it).
 composes its frames directly in numpy (no figure per frame), so a progression of thousands of
 recorded steps stays fast.
 
-Filter conventions (SPEC §2): a bank is given as its real Fourier filters ψ̂, a tensor
+Filter conventions (docs/architecture.md §1): a bank is given as its real Fourier filters ψ̂, a tensor
 (N, Hp, Wp) on the padded grid, DC at index [0, 0]. "fourier" shows |ψ̂| with DC moved to the
 centre (fftshift); "real" / "imag" show the real / imaginary part of the spatial filter
 ψ = IFFT2(ψ̂), also fftshifted so that the filter sits in the middle of its panel.
@@ -41,7 +41,7 @@ FILTER_KINDS = ("fourier", "real", "imag")
 _KIND_TITLES = {"fourier": "Fourier modulus |ψ̂|", "real": "real part of ψ", "imag": "imaginary part of ψ"}
 _KIND_ASCII = {"fourier": "Fourier modulus", "real": "real part", "imag": "imaginary part"}
 _KIND_CMAPS = {"fourier": "viridis", "real": "RdBu_r", "imag": "RdBu_r"}
-# Display order and axis labels of the canonical Morlet parameters (SPEC §2).
+# Display order and axis labels of the canonical Morlet parameters (docs/architecture.md §1).
 _PARAMETER_LABELS = {
     "theta": "θ (orientation, rad)",
     "xi": "ξ (central frequency, rad/pixel)",

@@ -1,4 +1,4 @@
-"""Optimizer with three parameter groups, and the learning-rate schedules (SPEC §5).
+"""Optimizer with three parameter groups, and the learning-rate schedules (the paper's).
 
 Groups (architecture §1 rule), each with its own learning rate; empty groups are left out:
 

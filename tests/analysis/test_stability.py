@@ -1,4 +1,4 @@
-"""Deformation stability (SPEC §7, issue 5): distance 0 at strength 0, growing with the rotation
+"""Deformation stability (as in the paper, issue 5): distance 0 at strength 0, growing with the rotation
 angle for a fixed bank, a below-one random-image baseline, one CSV row per (model, deformation,
 strength), one figure per deformation, an MLflow run, and clear errors."""
 import csv
