@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Sequence, Tuple
 
 import numpy as np
 
@@ -97,3 +97,22 @@ def validation_indices(targets: Sequence[int], n_samples: int, exclude: Sequence
             f"training subset); or lower dataset.train_sample_num, or set dataset.evaluate_on=test")
     per_class = n // n_classes
     return np.concatenate([np.sort(pool[:per_class]) for pool in pools]).astype(np.int64)
+
+
+def split_indices(opts, train_labels: Sequence[int], read_test: Callable[[], Tuple[Any, Sequence[int]]],
+                  test_n: int | None = None) -> Tuple[np.ndarray, Any, np.ndarray, np.ndarray]:
+    """The run's training subset and its evaluation images, the rule every reader shares.
+
+    ``opts``: the DataOptions. Returns ``(train_idx, test_source, eval_labels, eval_idx)``: with
+    ``dataset.evaluate_on: validation``, ``test_source`` is None (evaluate on the training source)
+    and ``eval_idx`` is :func:`validation_indices` of the training labels, disjoint from the
+    subset; otherwise ``read_test()`` -> (source, labels) is called (only then: the test split may
+    be absent when validating) and ``eval_idx`` is a balanced ``test_n`` (default
+    ``opts.test_n``) of it, or all of it.
+    """
+    train_idx = subset_or_all(train_labels, opts.train_n, opts.seed, "dataset.train_sample_num")
+    if opts.validates:
+        return train_idx, None, train_labels, validation_indices(train_labels, opts.validation_n, train_idx)
+    source, test_labels = read_test()
+    count = opts.test_n if test_n is None else test_n
+    return train_idx, source, test_labels, subset_or_all(test_labels, count, opts.seed, "dataset.test_sample_num")
