@@ -29,6 +29,7 @@ import torch
 
 from parametricSN.analysis.deformations import DEFORMATIONS, STRENGTH_COUNT, Deformation, get_deformations
 from parametricSN.analysis.model_source import LoadedModel, default_tracking_uri, resolve_model
+from parametricSN.config import section
 from parametricSN.errors import UserError
 from parametricSN.runtime import resolve_device
 
@@ -155,13 +156,11 @@ def write_figures(out: Path, labels: Mapping[str, str], results: Mapping[str, tu
 
 def _test_images(loaded: LoadedModel, data_root: Optional[str]):
     """The first model's test images, rebuilt from its saved config: (bundle, uint8 (M, C, H, W))."""
-    import copy
-
     from parametricSN.data import build_data
 
-    cfg = copy.deepcopy(loaded.cfg)
+    cfg = dict(loaded.cfg)  # the saved config (build_data reads it through config.section)
     if data_root is not None:
-        cfg.setdefault("dataset", {})["data_root"] = data_root
+        cfg["dataset"] = {**section(loaded.cfg, "dataset").to_dict(), "data_root": data_root}
     bundle = build_data(cfg)
     return bundle, bundle.test_images
 
@@ -275,7 +274,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         params = {"models": " ".join(args.models), "labels": " | ".join(labels.values()),
                   "images": args.images, "baseline_images": int(others.shape[0]),
                   "deformations": ",".join(d.name for d in deformations),
-                  "dataset": models[0].cfg.get("dataset", {}).get("name")}
+                  "dataset": section(models[0].cfg, "dataset").name}
         run_id = _log_to_mlflow(tracking_uri, args.experiment, files, params)
         print(f"logged MLflow run {run_id} in experiment {args.experiment!r} ({tracking_uri})")
     return 0
