@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from parametricSN.config import Config
+from parametricSN.config import Config, section
 from parametricSN.experiments.sweeps import deep_update
 from parametricSN.plugins import register_plugins
 
@@ -117,9 +117,9 @@ def execute(job: Job) -> Outcome:
 
 def _on_worker_device(cfg):
     """``cfg`` (a Config or a nested dict) with general.device set to this worker's device."""
-    requested = (cfg.get("general") or {}).get("device", "auto")
+    requested = section(cfg, "general").device
     device = assign_device(requested, _WORKER["index"], _WORKER["n_gpus"])
-    if device == str(requested).strip().lower():
+    if device == requested:
         return cfg
     if isinstance(cfg, Config):
         return cfg.replace(general={"device": device})

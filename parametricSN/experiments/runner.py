@@ -113,10 +113,7 @@ def parse_override(text: str) -> Dict[str, Dict[str, Any]]:
     name = text.partition("=")[0]
     if "=" not in text or name.count(".") != 1 or not all(name.strip().split(".")):
         raise UserError(f"--set {text!r}: expected SECTION.KEY=VALUE, e.g. --set optim.max_lr=0.1")
-    try:
-        section, key, value = parse_config_override(text)
-    except UserError as error:
-        raise UserError(f"--set: {error}") from None
+    section, key, value = parse_config_override(text)  # UserError naming the key
     return {section: {key: value}}
 
 
