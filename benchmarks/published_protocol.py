@@ -4,8 +4,8 @@
                                             [--workers 2] [--epochs 200] [--set section.key=value ...]
                                             [--images png|jpeg]
 
-Runs the sweep of experiments/cifar/ll/ll_100sample_cifar10_experiment.py (SPEC §5: 200 epochs,
-OneCycle head peak 0.06, filter peaks 0.1, batch 128, autoaugment = SPEC §4b's recipe) on the real
+Runs the sweep of experiments/cifar/ll/ll_100sample_cifar10_experiment.py (the paper's settings: 200 epochs,
+OneCycle head peak 0.06, filter peaks 0.1, batch 128, autoaugment = docs/augmentation.md) on the real
 CIFAR-10 training images of ../shared/data (lossless PNG by default, ``--images jpeg`` for the JPEG
 copy; extracted once into ~/.cache/parametricSN/data/<png|jpeg>), for the
 chosen variants × the first N published seeds, evaluated on the validation split (10,000 training
@@ -86,7 +86,7 @@ def table(runs, images: str = DEFAULT_IMAGES) -> list[str]:
         header = "| variant | seeds | validation accuracy % (mean ± std) | s per run | paper (test split) |\n|---|---|---|---|---|"
     else:
         header = ("| variant | seeds | validation accuracy % (mean ± std) | s per run | predecessor, same images "
-                  "(test split) | project + predecessor's recipe (test split) |\n|---|---|---|---|---|---|")
+                  "(test split) | project + predecessor's recipe (docs/augmentation.md, test split) |\n|---|---|---|---|---|---|")
     lines = header.split("\n")
     for label, group in by_variant.items():
         accs = [r.data.metrics["final_test_acc"] for r in group]

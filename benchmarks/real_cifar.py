@@ -33,7 +33,7 @@ CACHE = CACHE_ROOT / DEFAULT_IMAGES
 LL_SCRIPTS = REPO / "experiments" / "cifar" / "ll"
 
 # What the predecessor's own code gave on these images (issue 8; seed 207715039, real test split,
-# published LL protocol), and the project with the predecessor's recipe swapped in (SPEC §4b).
+# published LL protocol), and the project with the predecessor's recipe swapped in (docs/augmentation.md).
 PREDECESSOR = {"TF S+LL": "37.7 (1 seed)", "TF LS+LL": "33.6 (1 seed)"}
 SWAPPED_IN = {"TF S+LL": "37.9 ± 1.5 (8 seeds)", "TF LS+LL": "34.3 ± 2.5 (10 seeds)"}
 

@@ -1,10 +1,11 @@
-"""The 100-sample CIFAR-10 challenge: the published state-of-the-art configuration, exactly (SPEC §5).
+"""The 100-sample CIFAR-10 challenge: the published state-of-the-art configuration, exactly (the cell ("cifar", "cnn", "100")
+of parametricSN/experiments/grid.py, tight-frame learnable only).
 
 Tight-frame initialised, learnable scattering (J=2, L=8, canonical Morlet parameters) + the wide
 residual network head (`cnn`, width k=8), trained on 100 CIFAR-10 images (10 per class, the seeded
 class-balanced subset of each seed) for 3000 epochs: batch 128, SGD lr 0.1 (momentum 0.9, weight
 decay 5e-4 on the head, none on the filters), OneCycle stepped per batch (div_factor 25) with peak
-0.1 for the head and 0.2 for the filter parameters (SPEC's WRN filter peak), AutoAugment + Cutout,
+0.1 for the head and 0.2 for the filter parameters (the paper's WRN filter peak), AutoAugment + Cutout,
 tested on the full 10,000-image test set. One run per published CIFAR seed (10 runs), logged to the
 MLflow experiment 'cifar10-competition'. Published: 43.60 ± 0.87 % test accuracy.
 

@@ -1,8 +1,10 @@
-"""Load, override, validate and fingerprint the YAML run configuration.
+"""Load, override, validate and fingerprint the YAML run configuration: the config boundary.
 
-A config is a nested dict ``{section: {key: value}}`` with the predecessor's six sections
+A config file is a nested mapping ``{section: {key: value}}`` with the predecessor's six sections
 (general, mlflow, dataset, scattering, optim, model). :func:`validate_config` turns a partial or
-legacy-spelled dict into the normalised form every other module reads: every key present, values
+legacy-spelled mapping into one immutable :class:`Config` that every other module reads (typed
+sections: ``cfg.dataset.name``, ``cfg.optim.max_lr``; read-only mapping access ``cfg["dataset"]["name"]``
+works too, for researchers' head builders and recipes): every key present, values
 of the right type, choices in their clean spelling ('Tight-Frame' -> 'tight-frame', 'x-ray' ->
 'xray', 'OneCycleLR' -> 'onecycle') and per-dataset nulls (num_classes, height, width,
 data_folder, test_sample_num) replaced by the dataset's actual values. An empty value for a key
@@ -21,16 +23,17 @@ import json
 import math
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import yaml
 
-from parametricSN.data.catalog import DATASET_INFO, DIGITS_TEST_SIZE
+from parametricSN.catalog import DATASET_INFO, DIGITS_TEST_SIZE
 from parametricSN.errors import UserError
 
 __all__ = [
+    "Config",
     "DEFAULTS",
     "DATASET_INFO",
     "DIGITS_TEST_SIZE",
@@ -38,6 +41,9 @@ __all__ = [
     "config_hash",
     "flatten_config",
     "load_config",
+    "normalise",
+    "parse_override",
+    "section",
     "validate_config",
 ]
 
@@ -64,14 +70,12 @@ HASH_NEUTRAL_DEFAULTS = {
 # that its users' configs still load.
 OBSOLETE_KEYS = {("optim", "phase_num"), ("optim", "phase_ends"), ("optim", "alternating")}
 
-FALLBACK_HEADS = ("linear_layer", "mlp", "cnn", "resnet50")
-
-
 @dataclass(frozen=True)
 class Field:
     """One config key: its kind, default and constraints.
 
-    kind: int | float | bool | str | choice | int_list | device | head.
+    kind: int | float | bool | str | choice | int_list | device | head (a head name's spelling;
+    whether it is registered is checked by ``parametricSN.models.registry.get_head``).
     minimum / exclusive: lower bound (exclusive=True makes it strict). maximum: upper bound.
     aliases: legacy spelling -> clean choice (matched case-insensitively, '_' and ' ' as '-').
     """
@@ -90,7 +94,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "general": {
         "cores": Field("int", None, nullable=True, minimum=1),
         "seed": Field("int", 0, minimum=0, maximum=2**32 - 1),
-        "save_metric": Field("bool", True),
+        "save_metric": Field("bool", True),  # inert: nothing reads it; kept so old files and hashes hold
         "device": Field("device", "auto"),
         "precision": Field("choice", "fp32", choices=("fp32", "bf16", "fp16"), aliases={
             "float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}),
@@ -187,31 +191,120 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+
+# ----------------------------------------------------------------------------------------------
+# the typed, immutable config: one frozen dataclass per section, generated from SCHEMA
+
+
+class Section(Mapping):
+    """Base of the per-section frozen dataclasses: typed attributes, plus read-only mapping access
+    (``section["J"]``, ``dict(section)``) in SCHEMA order."""
+
+    __slots__ = ()
+    _section = ""  # the section's name in the config file (set on each generated class)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in SCHEMA[self._section]:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self):
+        return iter(SCHEMA[self._section])
+
+    def __len__(self) -> int:
+        return len(SCHEMA[self._section])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: (list(value) if isinstance(value, list) else value) for key, value in self.items()}
+
+
+def _section_class(section: str) -> type:
+    cls = make_dataclass(
+        section.capitalize(), [(key, Any) for key in SCHEMA[section]], bases=(Section,), frozen=True,
+        eq=True, namespace={"_section": section, "__doc__": f"The normalised ``{section}`` section (SCHEMA)."})
+    cls.__module__ = __name__
+    globals()[cls.__name__] = cls  # importable by name, so that configs pickle to sweep workers
+    return cls
+
+
+SECTIONS: dict[str, type] = {section: _section_class(section) for section in SCHEMA}
+
+
+@dataclass(frozen=True)
+class Config(Mapping):
+    """A validated, normalised config: one typed section per SCHEMA section.
+
+    Made only by :func:`validate_config` / :func:`load_config`; to change a value, build a new one:
+    ``cfg.replace(optim={"max_lr": 0.1})`` (validated again) or ``validate_config({...})``.
+    """
+
+    general: Any
+    mlflow: Any
+    dataset: Any
+    scattering: Any
+    optim: Any
+    model: Any
+
+    def __getitem__(self, section: str) -> Section:
+        if section not in SCHEMA:
+            raise KeyError(section)
+        return getattr(self, section)
+
+    def __iter__(self):
+        return iter(SCHEMA)
+
+    def __len__(self) -> int:
+        return len(SCHEMA)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """A plain nested dict copy (mutable; what YAML files and recipes hold)."""
+        return {section: self[section].to_dict() for section in SCHEMA}
+
+    def replace(self, **sections: Mapping[str, Any]) -> "Config":
+        """A new validated Config with ``section={key: value}`` changes applied."""
+        nested = self.to_dict()
+        for section, values in sections.items():
+            nested.setdefault(section, {}).update(values)
+        return validate_config(nested)
+
+
+def _represent(dumper: yaml.SafeDumper, data: Mapping) -> Any:
+    return dumper.represent_dict(data.to_dict())
+
+
+for _dumper in (yaml.SafeDumper, yaml.Dumper):  # yaml.safe_dump(cfg) writes a Config as its nested dict
+    _dumper.add_multi_representer(Config, _represent)
+    _dumper.add_multi_representer(Section, _represent)
+
+
 # ----------------------------------------------------------------------------------------------
 # public API
 
 
-def load_config(path: str | Path, overrides: Sequence[str] = ()) -> dict:
+def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
     """Read the YAML file at ``path``, apply ``section.key=value`` overrides, validate.
 
-    Returns the normalised nested config (see :func:`validate_config`).
+    Returns the normalised :class:`Config` (see :func:`validate_config`).
     """
     raw = _read_yaml(Path(path))
     structured = _structure(raw)
     if isinstance(overrides, str):
         overrides = [overrides]
     for text in overrides:
-        section, key, value = _parse_override(text)
+        section, key, value = parse_override(text)
         structured.setdefault(section, {})[key] = value
     return validate_config(structured)
 
 
-def validate_config(cfg: Mapping) -> dict:
-    """Validate a (partial, possibly legacy-spelled) nested config; return the normalised copy.
+def validate_config(cfg: Mapping) -> Config:
+    """Validate a (partial, possibly legacy-spelled) nested config; return the normalised Config.
 
     Missing keys take their DEFAULTS; choices get their clean spelling; dataset-dependent nulls
-    are resolved. The input is not modified. Raises UserError naming the offending key.
+    are resolved. The input is not modified. Raises UserError naming the offending key. A Config
+    is returned as it is (it was validated when it was made).
     """
+    if isinstance(cfg, Config):
+        return cfg
     structured = _structure(cfg)
     out: dict[str, dict[str, Any]] = {}
     for section, fields in SCHEMA.items():
@@ -220,11 +313,34 @@ def validate_config(cfg: Mapping) -> dict:
                         for key, f in fields.items()}
     _resolve_dataset(out)
     _check_consistency(out)
-    return out
+    return Config(**{section: SECTIONS[section](**values) for section, values in out.items()})
+
+
+def normalise(section: str, key: str, value: Any) -> Any:
+    """One value checked and normalised as SCHEMA says for ``section.key`` (for plain-keyword
+    builders such as ``build_loss(name)``); UserError naming the key."""
+    return _normalise_value(section, key, SCHEMA[section][key], value)
+
+
+def section(cfg: Mapping | None, name: str) -> Section:
+    """The typed ``name`` section of ``cfg``.
+
+    For a :class:`Config`, its own section. For a partial mapping (a researcher calling a builder
+    by hand, a test), each key given is checked and normalised by SCHEMA and the others take their
+    defaults, as :func:`validate_config` does, but without the cross-key rules: the per-dataset
+    nulls (num_classes, height, width, ...) stay null. Raises UserError naming the key.
+    """
+    if isinstance(cfg, Config):
+        return cfg[name]
+    given = _structure(cfg).get(name, {})
+    return SECTIONS[name](**{key: _normalise_value(name, key, f, given.get(key, _MISSING))
+                             for key, f in SCHEMA[name].items()})
 
 
 def flatten_config(cfg: Mapping) -> dict[str, object]:
     """``{"dataset.name": "cifar", ...}``: one entry per key, in section order (for MLflow params)."""
+    if isinstance(cfg, Config):
+        cfg = cfg.to_dict()
     flat: dict[str, object] = {}
     for section, keys in cfg.items():
         if isinstance(keys, Mapping):
@@ -242,7 +358,7 @@ def config_hash(cfg: Mapping) -> str:
     Two configs that run the same computation hash alike, whatever their spelling or which
     defaults they wrote out; the digest is the same in every process.
     """
-    normalised = validate_config(cfg)
+    normalised = validate_config(cfg).to_dict()
     normalised.pop("mlflow")
     for dotted in HASH_EXCLUDED_KEYS:
         section, key = dotted.split(".")
@@ -353,7 +469,7 @@ def _keys_by_lower(section: str) -> dict[str, str]:
     return {key.lower(): key for key in SCHEMA[section]}
 
 
-def _parse_override(text: str) -> tuple[str, str, Any]:
+def parse_override(text: str) -> tuple[str, str, Any]:
     """``'scattering.J=3'`` -> ('scattering', 'J', 3); the value is parsed by yaml.safe_load."""
     if not isinstance(text, str) or "=" not in text:
         raise UserError(f"override {text!r} is not of the form section.key=value (e.g. general.seed=3)")
@@ -470,13 +586,10 @@ def _as_choice(where: str, f: Field, value: Any) -> str:
 
 
 def _as_head(where: str, value: Any) -> str:
-    heads = _registered_heads()
-    if isinstance(value, str):
-        by_lower = {name.lower(): name for name in heads}
-        spelled = value.strip().lower().replace("-", "_")
-        if spelled in by_lower:
-            return by_lower[spelled]
-    raise UserError(f"{where}: {value!r} is not allowed; use one of: {', '.join(sorted(heads))}")
+    """A head name's clean spelling (lower case, '_' for '-'); the registry checks that it exists."""
+    if not isinstance(value, str) or not value.strip():
+        raise UserError(f"{where}: expected a registered head name such as linear_layer, got {_show(value)}")
+    return value.strip().lower().replace("-", "_")
 
 
 def _check_range(where: str, f: Field, value):
@@ -496,15 +609,6 @@ def _number(x: float) -> str:
 
 # ----------------------------------------------------------------------------------------------
 # cross-key rules
-
-
-def _registered_heads() -> tuple[str, ...]:
-    """The heads parametricSN.models registers; the built-in four until that module exists."""
-    try:
-        from parametricSN.models import HEADS
-    except ImportError:
-        return FALLBACK_HEADS
-    return tuple(HEADS)
 
 
 def _resolve_dataset(cfg: dict) -> None:

@@ -3,7 +3,7 @@
     python parametricSN/evaluate_deformed_representation.py MODEL [MODEL ...] [options]
 
 is the same as ``python -m parametricSN deform MODEL [MODEL ...] [options]``; see
-``parametricSN.analysis.deformation`` for the options and outputs.
+``parametricSN.analysis.stability`` for the options and outputs.
 """
 import sys
 from pathlib import Path
@@ -17,7 +17,7 @@ if __name__ == "__main__" and __package__ in (None, ""):
 
 
 def main(argv=None) -> int:
-    from parametricSN.analysis.deformation import main as deform_main
+    from parametricSN.analysis.stability import main as deform_main
     from parametricSN.errors import UserError
 
     try:

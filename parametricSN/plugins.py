@@ -65,3 +65,15 @@ def head_plugin(spec: str | None) -> str | None:
         raise UserError(f"--head {spec!r}: expected [NAME=]MODULE:BUILDER, e.g. --head mypkg.heads:my_head")
     name = (name or target.rsplit(":", 1)[1]).strip().lower()
     return f"{name}={target}"
+
+
+def register_head_option(spec: str | None) -> tuple[str, ...]:
+    """Register the head a ``--head [NAME=]module:builder`` option names (in this process);
+    returns the plugin specs to register again in workers (empty without the option)."""
+    plugin = head_plugin(spec)
+    plugins = (plugin,) if plugin else ()
+    try:
+        register_plugins(plugins)
+    except (ValueError, ImportError) as error:
+        raise UserError(f"--head {spec!r}: {error}") from None
+    return plugins

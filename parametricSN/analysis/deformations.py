@@ -1,4 +1,4 @@
-"""The six deformations of the stability analysis (SPEC §7), each a function of a strength.
+"""The six deformations of the stability analysis (the paper's stability study), each a function of a strength.
 
 Every deformation takes images (B, C, H, W) float in [0, 1] (before normalisation; any C, any
 H × W) and a strength s ≥ 0, and returns images of the same shape; strength 0 returns the input
@@ -14,11 +14,11 @@ interpolation and fill with 0 (black) where the deformed image samples outside t
 | translation | horizontal shift, percent of the width     | 0 – 10   | v2.functional.affine           |
 | diffeo      | deformation size sup_u ‖∇τ(u)‖             | 0 – 0.8  | grid_sample, x(u − τ(u))       |
 
-Choices the SPEC leaves open:
+Choices the paper leaves open:
 - perspective: the two top corners move inwards by d·W/2 each (a keystone, the largest
   horizontal corner offset torchvision's RandomPerspective can draw at scale d); bottom corners stay.
 - sharpness: the factor is 1 + s, so that strength 0 is the identity (factor 1) and the range
-  covers the SPEC's factors up to ~50; a factor 0 (a blur) would not be "no deformation".
+  covers the paper's factors up to ~50; a factor 0 (a blur) would not be "no deformation".
 - diffeo: τ(u) = v·(0.5·u0 + 0.3·u1², 0.3·u1) on the normalised grid u ∈ [−1, 1]² of pixel
   centres, u0 horizontal (x), u1 vertical (y), as grid_sample reads them. Its Jacobian
   v·[[0.5, 0.6·u1], [0, 0.3]] has its largest operator norm at |u1| = 1: ``DIFFEO_UNIT_SIZE``

@@ -22,6 +22,7 @@ from typing import Optional
 
 import numpy as np
 
+from parametricSN.config import section
 from parametricSN.errors import UserError
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/store.db"
@@ -59,14 +60,14 @@ class LoadedModel:
     @property
     def label(self) -> str:
         """A legend label, e.g. "tight-frame, learnable, J=2 [3f2a9c1b]"."""
-        scat = self.cfg.get("scattering", {}) or {}
-        if scat.get("architecture", "scattering") == "identity":
+        scat = section(self.cfg, "scattering")
+        if scat.architecture == "identity":
             kind = "pixels (identity)"
         else:
-            kind = f"{scat.get('init_params', '?')}, {'learnable' if scat.get('learnable', True) else 'fixed'}"
-            if scat.get("parameterization", "canonical") != "canonical":
-                kind += f", {scat['parameterization']}"
-            kind += f", J={scat.get('J', '?')}"
+            kind = f"{scat.init_params}, {'learnable' if scat.learnable else 'fixed'}"
+            if scat.parameterization != "canonical":
+                kind += f", {scat.parameterization}"
+            kind += f", J={scat.J}"
         return f"{kind} [{self.short_id}]"
 
 

@@ -7,7 +7,7 @@ Rows are variants ("TF LS+LL", "Rand S+WRN", "WRN only", …, from each run's lo
 columns are training-set sizes ("all" for a whole training split), and a cell is the mean ± sample
 standard deviation (ddof=1) of ``final_test_acc`` (percent) over the FINISHED runs of that cell,
 with their count n. The table is printed as Markdown and written to ``DIR/<experiment>.md`` and
-``DIR/<experiment>.csv`` (default DIR: ``summaries``). ``--compare-published`` adds SPEC §6's
+``DIR/<experiment>.csv`` (default DIR: ``summaries``). ``--compare-published`` adds the paper's
 numbers beside ours. A learnable row trained with a filter recipe other than the paper's
 (``experiments.recipes``, e.g. ``--recipe bounded``) is its own row, "TF LS+LL [bounded]", compared
 with the paper's row of the same variant; the table's first line names the recipes it holds.
@@ -264,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI,
                         help=f"MLflow store (default {DEFAULT_TRACKING_URI})")
     parser.add_argument("--compare-published", action="store_true",
-                        help="put the published numbers (SPEC §6) beside ours")
+                        help="put the published numbers (the paper's tables) beside ours")
     parser.add_argument("--out", default="summaries", metavar="DIR",
                         help="folder for <experiment>.csv and <experiment>.md (default: summaries)")
     return parser

@@ -22,7 +22,7 @@ import torch
 from parametricSN.data.bundle import DataBundle
 from parametricSN.data.images import center_crop, list_image_folder, read_images, resize_uint8
 from parametricSN.data.options import DataOptions
-from parametricSN.data.subsets import subset_or_all, validation_indices
+from parametricSN.data.subsets import split_indices
 from parametricSN.data.transforms import make_augment
 from parametricSN.errors import UserError
 
@@ -117,13 +117,9 @@ def load_cifar(opts: DataOptions) -> DataBundle:
     kind, where = found
     read = _read_batches_split if kind == "batches" else _read_folder_split
     train_images, train_labels, class_names = read(where, "train", opts)
-    train_idx = subset_or_all(train_labels, opts.train_n, opts.seed, "dataset.train_sample_num")
-    if opts.validates:
-        eval_images, eval_labels = train_images, train_labels
-        eval_idx = validation_indices(train_labels, opts.validation_n, train_idx)
-    else:
-        eval_images, eval_labels, _ = read(where, "test", opts, class_names)
-        eval_idx = subset_or_all(eval_labels, opts.test_n, opts.seed, "dataset.test_sample_num")
+    train_idx, eval_images, eval_labels, eval_idx = split_indices(
+        opts, train_labels, lambda: read(where, "test", opts, class_names)[:2])
+    eval_images = train_images if eval_images is None else eval_images
     opts.check_num_classes(len(class_names), folder)
     return DataBundle(
         name="cifar", class_names=list(class_names), num_classes=len(class_names), in_channels=3,

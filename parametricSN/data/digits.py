@@ -13,10 +13,10 @@ import torch
 import torch.nn.functional as F
 
 from parametricSN.data.bundle import DataBundle
-from parametricSN.data.catalog import DIGITS_TEST_SIZE
+from parametricSN.catalog import DIGITS_TEST_SIZE
 from parametricSN.data.images import center_crop
 from parametricSN.data.options import DataOptions
-from parametricSN.data.subsets import subset_or_all, validation_indices
+from parametricSN.data.subsets import split_indices
 from parametricSN.data.transforms import make_augment
 
 DIGITS_TRAIN_SIZE = 1437
@@ -55,13 +55,9 @@ def load_digits_bundle(opts: DataOptions) -> DataBundle:
     opts.check_num_classes(len(DIGITS_CLASSES), "scikit-learn's digits")
     images, targets = digits_images(opts.base_size(DIGITS_SIZE))
     train_split, test_split = digits_split()
-    train_sub = subset_or_all(targets[train_split], opts.train_n, opts.seed, "dataset.train_sample_num")
-    if opts.validates:
-        eval_sub = validation_indices(targets[train_split], opts.validation_n, train_sub)
-        eval_split = train_split
-    else:
-        eval_sub = subset_or_all(targets[test_split], opts.test_n, opts.seed, "dataset.test_sample_num")
-        eval_split = test_split
+    train_sub, eval_split, _, eval_sub = split_indices(
+        opts, targets[train_split], lambda: (test_split, targets[test_split]))
+    eval_split = train_split if eval_split is None else eval_split
     train_idx, test_idx = train_split[train_sub], eval_split[eval_sub]
     return DataBundle(
         name="digits", class_names=list(DIGITS_CLASSES), num_classes=len(DIGITS_CLASSES),

@@ -17,7 +17,7 @@ import torch
 from parametricSN.data.bundle import DataBundle
 from parametricSN.data.images import class_folders, image_files, read_images
 from parametricSN.data.options import SAMPLES, DataOptions
-from parametricSN.data.subsets import subset_or_all, validation_indices
+from parametricSN.data.subsets import split_indices
 from parametricSN.data.transforms import make_augment
 from parametricSN.errors import UserError
 
@@ -61,13 +61,9 @@ def load_kth(opts: DataOptions) -> DataBundle:
     train_paths, train_labels = list_sample(folder, materials, opts.sample)
     if len(train_paths) == 0:
         raise _not_found(folder, "has no images")
-    train_idx = subset_or_all(train_labels, opts.train_n, opts.seed, "dataset.train_sample_num")
-    if opts.validates:
-        test_paths, test_labels = train_paths, train_labels
-        test_idx = validation_indices(train_labels, opts.validation_n, train_idx)
-    else:
-        test_paths, test_labels = _test_samples(folder, materials, opts.sample)
-        test_idx = subset_or_all(test_labels, opts.test_n, opts.seed, "dataset.test_sample_num")
+    train_idx, test_paths, test_labels, test_idx = split_indices(
+        opts, train_labels, lambda: _test_samples(folder, materials, opts.sample))
+    test_paths = train_paths if test_paths is None else test_paths
     return DataBundle(
         name="kth", class_names=list(materials), num_classes=len(materials), in_channels=3,
         image_size=opts.image_size,

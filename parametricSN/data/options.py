@@ -1,17 +1,16 @@
-"""The dataset settings a reader needs, taken from the normalised config dict (architecture §2)."""
+"""The dataset settings a reader needs, taken from the config's ``dataset`` section (architecture §2)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from parametricSN.data.catalog import DATASET_INFO
+from parametricSN.catalog import DATASET_INFO
+from parametricSN.config import SCHEMA, section
 from parametricSN.errors import UserError
 
 DATASETS = tuple(DATASET_INFO)
-_ALIASES = {"cifar10": "cifar", "cifar-10": "cifar", "x-ray": "xray"}
-SAMPLES = ("a", "b", "c", "d")
-EVALUATION_SPLITS = ("test", "validation")
+SAMPLES = SCHEMA["dataset"]["sample"].choices
 
 
 @dataclass(frozen=True)
@@ -40,45 +39,22 @@ class DataOptions:
     skip_unreadable: bool = False
 
     @classmethod
-    def from_config(cls, cfg: dict) -> "DataOptions":
-        ds = dict(cfg.get("dataset") or {})
-        general = dict(cfg.get("general") or {})
-        name = str(ds.get("name", "digits")).lower()
-        name = _ALIASES.get(name, name)
-        if name not in DATASETS:
-            raise UserError(f"dataset.name={ds.get('name')!r} is not allowed: use one of {', '.join(DATASETS)}")
-        info = DATASET_INFO[name]
-        folder_name = ds.get("data_folder") or info.data_folder
-        folder = Path(ds.get("data_root") or "data") / folder_name if folder_name else None
-        if name == "folder" and ds.get("path"):
-            folder = Path(str(ds["path"])).expanduser()
-        height = int(ds.get("height") or info.height)
-        width = int(ds.get("width") or info.width)
-        if height < 1 or width < 1:
-            raise UserError(f"dataset.height/width={height}x{width}: use positive sizes")
-        sample = str(ds.get("sample") or "d").lower()
-        if sample not in SAMPLES:
-            raise UserError(f"dataset.sample={sample!r} is not allowed: use one of {', '.join(SAMPLES)}")
-        train_n = ds.get("train_sample_num", 100)
-        train_n = None if str(train_n).lower() == "all" else train_n
-        test_n = ds.get("test_sample_num")
-        num_classes = ds.get("num_classes")
-        evaluate_on = ds.get("evaluate_on") or info.evaluate_on
-        evaluate_on = None if evaluate_on is None else str(evaluate_on).lower()
-        if evaluate_on is not None and evaluate_on not in EVALUATION_SPLITS:
-            raise UserError(f"dataset.evaluate_on={ds.get('evaluate_on')!r} is not allowed: use one of "
-                            f"{', '.join(EVALUATION_SPLITS)}")
-        validation_n = ds.get("validation_sample_num") or info.validation_sample_num
-        return cls(name=name, folder=folder,
-                   train_n=None if train_n is None else int(train_n),
-                   test_n=None if test_n is None else int(test_n),
-                   seed=int(general.get("seed", 0) or 0), sample=sample,
-                   augment=str(ds.get("augment") or info.augment),
-                   image_size=(height, width), download=bool(ds.get("download", False)),
-                   num_classes=None if num_classes is None else int(num_classes),
-                   evaluate_on=evaluate_on, validation_n=None if validation_n is None else int(validation_n),
-                   channels=None if ds.get("channels") is None else int(ds["channels"]),
-                   skip_unreadable=bool(ds.get("skip_unreadable", False)))
+    def from_config(cls, cfg) -> "DataOptions":
+        """The options of a :class:`parametricSN.config.Config` (or of a partial mapping, each key
+        normalised by the config's SCHEMA; see :func:`parametricSN.config.section`)."""
+        ds, general = section(cfg, "dataset"), section(cfg, "general")
+        info = DATASET_INFO[ds.name]
+        folder_name = ds.data_folder or info.data_folder
+        folder = Path(ds.data_root) / folder_name if folder_name else None
+        if ds.name == "folder" and ds.path:
+            folder = Path(ds.path).expanduser()
+        validation_n = ds.validation_sample_num or info.validation_sample_num
+        return cls(name=ds.name, folder=folder,
+                   train_n=ds.train_sample_num, test_n=ds.test_sample_num, seed=general.seed,
+                   sample=ds.sample, augment=ds.augment or info.augment,
+                   image_size=(ds.height or info.height, ds.width or info.width), download=ds.download,
+                   num_classes=ds.num_classes, evaluate_on=ds.evaluate_on or info.evaluate_on,
+                   validation_n=validation_n, channels=ds.channels, skip_unreadable=ds.skip_unreadable)
 
     def base_size(self, resize: int) -> int:
         """Side of the square the dataset is resized to before cropping to image_size: the

@@ -1,8 +1,9 @@
-"""Seeded class-balanced subsampling (SPEC §4), the recipe that selects the published subsets."""
+"""Seeded class-balanced subsampling: the recipe that selects the published subsets
+(tests/data/test_data_subsets.py)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Sequence, Tuple
 
 import numpy as np
 
@@ -23,7 +24,7 @@ def balanced_subset_indices(targets: Sequence[int], n_samples: int, seed: int,
                             key: str = "dataset.train_sample_num") -> np.ndarray:
     """Indices of a class-balanced subset of ``n_samples`` items, chosen by ``seed``.
 
-    The recipe (SPEC §4): with ``numpy.random.RandomState(seed)`` draw ONE permutation P of
+    The recipe (tests/data/test_data_subsets.py) with ``numpy.random.RandomState(seed)`` draw ONE permutation P of
     ``range(m)``, m = size of the smallest class; for each class c in sorted order, take the
     indices of class c (in dataset order) at positions ``P[0 : n_samples / C]``.  The result is
     the per-class index blocks concatenated in class order: int64 array of shape (n_samples,).
@@ -96,3 +97,22 @@ def validation_indices(targets: Sequence[int], n_samples: int, exclude: Sequence
             f"training subset); or lower dataset.train_sample_num, or set dataset.evaluate_on=test")
     per_class = n // n_classes
     return np.concatenate([np.sort(pool[:per_class]) for pool in pools]).astype(np.int64)
+
+
+def split_indices(opts, train_labels: Sequence[int], read_test: Callable[[], Tuple[Any, Sequence[int]]],
+                  test_n: int | None = None) -> Tuple[np.ndarray, Any, np.ndarray, np.ndarray]:
+    """The run's training subset and its evaluation images, the rule every reader shares.
+
+    ``opts``: the DataOptions. Returns ``(train_idx, test_source, eval_labels, eval_idx)``: with
+    ``dataset.evaluate_on: validation``, ``test_source`` is None (evaluate on the training source)
+    and ``eval_idx`` is :func:`validation_indices` of the training labels, disjoint from the
+    subset; otherwise ``read_test()`` -> (source, labels) is called (only then: the test split may
+    be absent when validating) and ``eval_idx`` is a balanced ``test_n`` (default
+    ``opts.test_n``) of it, or all of it.
+    """
+    train_idx = subset_or_all(train_labels, opts.train_n, opts.seed, "dataset.train_sample_num")
+    if opts.validates:
+        return train_idx, None, train_labels, validation_indices(train_labels, opts.validation_n, train_idx)
+    source, test_labels = read_test()
+    count = opts.test_n if test_n is None else test_n
+    return train_idx, source, test_labels, subset_or_all(test_labels, count, opts.seed, "dataset.test_sample_num")

@@ -1,7 +1,7 @@
 """Training augmentations on uint8 image batches (B, C, H, W); randomness from the torch global RNG.
 
-Modes (SPEC §4, §4b; docs/augmentation.md), per dataset family:
-- ``autoaugment``: the published recipe (SPEC §4b): random crop (CIFAR/digits: padding 4; KTH/X-ray:
+Modes (docs/augmentation.md), per dataset family:
+- ``autoaugment``: the published recipe (docs/augmentation.md), random crop (CIFAR/digits: padding 4; KTH/X-ray:
   crop from the stored 200/260 image) + horizontal flip + one of the 25 published CIFAR-10
   sub-policies (magnitudes drawn within their bins; scipy cubic-spline geometry, PIL colour ops) +
   Cutout filled with the image's mean at the published placement

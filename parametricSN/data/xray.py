@@ -22,7 +22,7 @@ import torch
 from parametricSN.data.bundle import DataBundle
 from parametricSN.data.images import read_images
 from parametricSN.data.options import DataOptions
-from parametricSN.data.subsets import subset_or_all, validation_indices
+from parametricSN.data.subsets import split_indices
 from parametricSN.data.transforms import make_augment
 from parametricSN.errors import UserError
 
@@ -73,15 +73,10 @@ def load_xray(opts: DataOptions) -> DataBundle:
     base = opts.base_size(XRAY_RESIZE)
 
     train_files, train_labels = read_label_file(folder / "train.txt")
-    train_idx = subset_or_all(train_labels, opts.train_n, opts.seed, "dataset.train_sample_num")
-    if opts.validates:
-        eval_dir, test_files, test_labels = "train", train_files, train_labels
-        test_idx = validation_indices(train_labels, opts.validation_n, train_idx)
-    else:
-        eval_dir = "test"
-        test_files, test_labels = read_label_file(folder / "test.txt")
-        test_n = XRAY_TEST_SAMPLES if opts.test_n is None else opts.test_n
-        test_idx = subset_or_all(test_labels, test_n, opts.seed, "dataset.test_sample_num")
+    train_idx, test_files, test_labels, test_idx = split_indices(
+        opts, train_labels, lambda: read_label_file(folder / "test.txt"),
+        test_n=XRAY_TEST_SAMPLES if opts.test_n is None else opts.test_n)
+    eval_dir, test_files = ("train", train_files) if test_files is None else ("test", test_files)
     return DataBundle(
         name="xray", class_names=list(XRAY_CLASSES), num_classes=len(XRAY_CLASSES), in_channels=1,
         image_size=opts.image_size,

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from parametricSN.config import Config, section
+from parametricSN.experiments.sweeps import deep_update
 from parametricSN.plugins import register_plugins
 
 FINISHED, FAILED, KILLED, SKIPPED = "FINISHED", "FAILED", "KILLED", "SKIPPED"
@@ -82,7 +84,7 @@ _WORKER: Dict[str, Any] = {"index": 0, "n_gpus": 0}
 def _init_worker(index_queue, threads: Optional[int], n_gpus: int) -> None:
     """Pool initializer: claim a worker index (for the GPU assignment) and set torch threads; a
     SIGTERM ends the worker's run KILLED, as Ctrl-C does."""
-    from parametricSN.run import sigterm_as_interrupt
+    from parametricSN.runtime import sigterm_as_interrupt
 
     sigterm_as_interrupt()
     _WORKER["index"] = index_queue.get()
@@ -97,13 +99,8 @@ def execute(job: Job) -> Outcome:
     """Run one job in this process; training errors become a FAILED outcome, never an exception."""
     try:
         register_plugins(job.plugins)
-        cfg = copy.deepcopy(job.cfg)
-        general = cfg.setdefault("general", {})
-        device = assign_device(general.get("device", "auto"), _WORKER["index"], _WORKER["n_gpus"])
-        if device != str(general.get("device", "auto")).strip().lower():
-            general["device"] = device
         with _thread_allocation(job.threads):
-            result = job.train_fn(cfg)
+            result = job.train_fn(_on_worker_device(job.cfg))
     except KeyboardInterrupt:
         raise
     except BaseException as error:  # noqa: BLE001 - isolate every failure of one run
@@ -135,6 +132,17 @@ def _thread_allocation(threads: Optional[int]):
             os.environ.pop("OMP_NUM_THREADS", None)
         else:
             os.environ["OMP_NUM_THREADS"] = previous
+
+
+def _on_worker_device(cfg):
+    """``cfg`` (a Config or a nested dict) with general.device set to this worker's device."""
+    requested = section(cfg, "general").device
+    device = assign_device(requested, _WORKER["index"], _WORKER["n_gpus"])
+    if device == requested:
+        return cfg
+    if isinstance(cfg, Config):
+        return cfg.replace(general={"device": device})
+    return deep_update(copy.deepcopy(cfg), {"general": {"device": device}})
 
 
 def _outcome_from_result(job: Job, result: Any) -> Outcome:

@@ -1,4 +1,4 @@
-"""The published seeds and result tables (SPEC §4 and §6) as data.
+"""The published seeds and result tables (the paper's seeds and Tables 1–3) as data.
 
 Scripts take their seed lists from here; ``summarize --compare-published`` puts :data:`PUBLISHED`
 beside a sweep's own numbers. Accuracies are test accuracy in percent, ``(mean, std)`` over seeds;

@@ -24,14 +24,13 @@ import argparse
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
-import yaml
 from tqdm import tqdm
 
 from parametricSN.errors import UserError
 from parametricSN.experiments.executors import (
     FINISHED, Job, LocalExecutor, Outcome, SubmititExecutor, run_training_in_worker,
 )
-from parametricSN.plugins import head_plugin, load_object, register_plugins
+from parametricSN.plugins import head_plugin, load_object, register_head_option
 from parametricSN.experiments.recipes import FILTER_RECIPES, named_recipe, recipe_of
 from parametricSN.experiments.sweeps import Sweep, deep_update, flatten, variant_label
 from parametricSN.tracking.store import cluster_note
@@ -113,16 +112,14 @@ def parse_seeds(values: Optional[Sequence[str]]) -> Optional[List[int]]:
 
 
 def parse_override(text: str) -> Dict[str, Dict[str, Any]]:
-    """``"optim.max_lr=0.1"`` -> ``{"optim": {"max_lr": 0.1}}`` (value parsed by yaml.safe_load)."""
-    key, sep, value = text.partition("=")
-    section, dot, name = key.strip().partition(".")
-    if not sep or not dot or not section or not name:
+    """``"optim.max_lr=0.1"`` -> ``{"optim": {"max_lr": 0.1}}`` (:func:`parametricSN.config.parse_override`)."""
+    from parametricSN.config import parse_override as parse_config_override
+
+    name = text.partition("=")[0]
+    if "=" not in text or name.count(".") != 1 or not all(name.strip().split(".")):
         raise UserError(f"--set {text!r}: expected SECTION.KEY=VALUE, e.g. --set optim.max_lr=0.1")
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError:
-        raise UserError(f"--set {text!r}: the value is not valid YAML; quote it, e.g. {key}='text'") from None
-    return {section: {name: parsed}}
+    section, key, value = parse_config_override(text)  # UserError naming the key
+    return {section: {key: value}}
 
 
 def cli_settings(args: argparse.Namespace) -> Dict[str, Dict[str, Any]]:
@@ -198,6 +195,7 @@ def build_runs(sweep: Sweep, args: argparse.Namespace, recipes: Sequence[Recipe]
                out: TextIO = None) -> List[dict]:
     """The validated config of every run, duplicates (same config_hash) dropped."""
     from parametricSN.config import config_hash, validate_config
+    from parametricSN.models.registry import get_head
 
     seeds = parse_seeds(args.seeds)
     if args.num_seeds is not None:
@@ -212,10 +210,12 @@ def build_runs(sweep: Sweep, args: argparse.Namespace, recipes: Sequence[Recipe]
     for partial in sweep.expand(seeds):
         cfg = validate_config(deep_update(partial, settings))
         for recipe in recipes:
-            edited = recipe(cfg)
-            cfg = validate_config(edited if edited is not None else cfg)
-        if cfg["mlflow"].get("run_name") is None:
-            cfg["mlflow"]["run_name"] = run_label(cfg)
+            editable = cfg.to_dict()  # a recipe edits a plain dict in place or returns a new one
+            edited = recipe(editable)
+            cfg = validate_config(edited if edited is not None else editable)
+        get_head(cfg.model.name)  # an unknown head stops here, before anything runs
+        if cfg.mlflow.run_name is None:
+            cfg = cfg.replace(mlflow={"run_name": run_label(cfg)})
         digest = config_hash(cfg)
         if digest in seen:
             print(f"note: run '{run_label(cfg)}' duplicates run {seen[digest] + 1}; kept once",
@@ -252,12 +252,7 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
 
     out = out or sys.stdout
     args = build_parser(sweep, description, epilog).parse_args(argv)
-    plugin = head_plugin(args.head)
-    plugins = (plugin,) if plugin else ()
-    try:
-        register_plugins(plugins)  # the parent validates model.name against the registered heads
-    except (ValueError, ImportError) as error:
-        raise UserError(f"--head {args.head!r}: {error}") from None
+    plugins = register_head_option(args.head)  # the parent checks model.name against the registered heads
     runs = build_runs(sweep, args, list(recipes) + _load_recipes(args.recipe), out)
     total = len(runs)
     width = len(str(total))
@@ -274,7 +269,7 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
         for index, cfg in enumerate(runs):
             say(f"[{index + 1:>{width}}/{total}] {describe(cfg)}  hash={config_hash(cfg)[:10]}")
         say(f"dry run: {_runs(total)} listed, nothing executed "
-            f"(experiment {args.experiment_name!r}, tracking {runs[0]['mlflow']['tracking_uri'] if runs else '-'})")
+            f"(experiment {args.experiment_name!r}, tracking {runs[0].mlflow.tracking_uri if runs else '-'})")
         return 0
 
     if train_fn is None:
@@ -285,7 +280,7 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
     jobs, skipped = [], 0
     groups: Dict[tuple, List[int]] = {}
     for index, cfg in enumerate(runs):
-        groups.setdefault((cfg["mlflow"]["tracking_uri"], cfg["mlflow"]["experiment_name"]), []).append(index)
+        groups.setdefault((cfg.mlflow.tracking_uri, cfg.mlflow.experiment_name), []).append(index)
     for (uri, experiment), indices in groups.items():
         note = cluster_note(uri) if args.executor == "slurm" else None
         if note:
@@ -341,9 +336,7 @@ def main(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description: Opt
     """Entry point of an experiment script: :func:`run_sweep`, with bad input as one line, exit 2.
 
     Ctrl-C, or SIGTERM (a killed job), ends the runs in progress KILLED and exits 130."""
-    import signal
-
-    from parametricSN.run import sigterm_as_interrupt
+    from parametricSN.runtime import restore_sigterm, sigterm_as_interrupt
 
     previous = sigterm_as_interrupt()
     try:
@@ -356,5 +349,4 @@ def main(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description: Opt
         print("interrupted: rerun the same command to resume (FINISHED runs are skipped)", file=sys.stderr)
         return 130
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        restore_sigterm(previous)

@@ -12,6 +12,9 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from parametricSN.config import flatten_config as flatten  # noqa: F401  (re-exported)
+from parametricSN.labels import HEAD_ABBREVIATIONS, variant_label  # noqa: F401  (re-exported)
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -81,48 +84,3 @@ def deep_update(target: Dict[str, Any], update: Mapping[str, Any]) -> Dict[str, 
         else:
             target[key] = copy.deepcopy(value)
     return target
-
-
-HEAD_ABBREVIATIONS = {
-    "linear_layer": "LL",
-    "cnn": "WRN",
-    "mlp": "MLP",
-    "resnet50": "ResNet50",
-    "cnn_standard": "CNN",
-}
-
-
-def _truthy(value: Any) -> bool:
-    return str(value).strip().lower() in ("true", "1", "yes")
-
-
-def variant_label(flat: Mapping[str, Any]) -> str:
-    """The paper's row label of a run, from its flattened config (values may be strings).
-
-    "TF LS+LL" (tight-frame, learnable, linear head), "Rand S+WRN" (random, fixed, cnn head),
-    "WRN only" (cnn head on pixels). A non-canonical parameterisation is appended in brackets.
-    """
-    head = str(flat.get("model.name", "linear_layer")).strip().lower()
-    head = HEAD_ABBREVIATIONS.get(head, head)
-    if str(flat.get("scattering.architecture", "scattering")).strip().lower() == "identity":
-        return f"{head} only"
-    init = str(flat.get("scattering.init_params", "tight-frame")).strip().lower()
-    init = {"tight-frame": "TF", "random": "Rand"}.get(init, init)
-    learned = "LS" if _truthy(flat.get("scattering.learnable", True)) else "S"
-    label = f"{init} {learned}+{head}"
-    parameterization = str(flat.get("scattering.parameterization", "canonical")).strip().lower()
-    if parameterization not in ("canonical", "none", ""):
-        label += f" [{parameterization}]"
-    return label
-
-
-def flatten(nested: Mapping[str, Any]) -> Dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (one level of sections, as the config has)."""
-    flat = {}
-    for section, values in nested.items():
-        if isinstance(values, Mapping):
-            for key, value in values.items():
-                flat[f"{section}.{key}"] = value
-        else:
-            flat[section] = values
-    return flat

@@ -1,4 +1,4 @@
-"""Small heads on scattering features: ``linear_layer`` (SPEC §3 "LL") and ``mlp``.
+"""Small heads on scattering features: ``linear_layer`` (the paper's "LL") and ``mlp``.
 
 Both take features (B, C_in, h, w) — C_in = C·K for a hybrid — and return logits (B, classes).
 """
@@ -10,8 +10,7 @@ from typing import Sequence, Tuple
 import torch
 import torch.nn as nn
 
-from parametricSN.errors import UserError
-from parametricSN.models._cfg import cfg_value
+from parametricSN.config import section
 from parametricSN.models.registry import register_head
 
 
@@ -68,11 +67,4 @@ def build_linear_head(in_channels, spatial_shape, num_classes, cfg) -> nn.Module
 @register_head("mlp")
 def build_mlp_head(in_channels, spatial_shape, num_classes, cfg) -> nn.Module:
     """The ``mlp`` head; hidden sizes from ``model.mlp_hidden`` (list of positive ints)."""
-    hidden = cfg_value(cfg, "model", "mlp_hidden")
-    if isinstance(hidden, int) and not isinstance(hidden, bool):
-        hidden = [hidden]
-    if not isinstance(hidden, (list, tuple)) or not all(
-        isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in hidden
-    ):
-        raise UserError(f"model.mlp_hidden must be a list of positive integers (e.g. [512]), got {hidden!r}")
-    return MLPHead(in_channels, spatial_shape, num_classes, hidden)
+    return MLPHead(in_channels, spatial_shape, num_classes, section(cfg, "model").mlp_hidden)

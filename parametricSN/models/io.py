@@ -14,16 +14,16 @@ tensors are copied in. A custom head must therefore be registered (its module im
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from pathlib import Path
-from typing import Any, Tuple
+from typing import Any, Mapping, Tuple
 
 import torch
 import torch.nn as nn
 import yaml
 
+from parametricSN.config import section
 from parametricSN.errors import UserError
 from parametricSN.models.builder import build_model
 
@@ -35,7 +35,7 @@ _REQUIRED_INFO = ("in_channels", "num_classes", "image_size")
 
 def _plain(value: Any) -> Any:
     """Tuples, numpy/torch scalars and arrays → lists and Python numbers (YAML/JSON-safe)."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # a dict or a parametricSN.config.Config
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
@@ -101,9 +101,7 @@ def load_model(
         raise UserError(f"saved model folder {str(folder)!r}: {INFO_FILE} lacks {', '.join(missing)}")
 
     # The weights file named in the config was only an initialisation; the saved state replaces it.
-    build_cfg = copy.deepcopy(cfg)
-    if isinstance(build_cfg.get("model"), dict):
-        build_cfg["model"]["weights"] = None
+    build_cfg = {**cfg, "model": {**section(cfg, "model").to_dict(), "weights": None}}
     model = build_model(build_cfg, int(info["in_channels"]), int(info["num_classes"]), tuple(info["image_size"]))
     try:
         state = torch.load(folder / STATE_FILE, map_location="cpu", weights_only=True)

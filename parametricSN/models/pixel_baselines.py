@@ -19,7 +19,7 @@ import torch.nn as nn
 import torchvision
 
 from parametricSN.errors import UserError
-from parametricSN.models._cfg import cfg_value
+from parametricSN.config import section
 from parametricSN.models.registry import register_head
 
 
@@ -78,4 +78,4 @@ def _load_weights(model: nn.Module, path: Path, in_channels: int) -> None:
 @register_head("resnet50")
 def build_resnet50_head(in_channels, spatial_shape, num_classes, cfg) -> nn.Module:
     """The ``resnet50`` head; ``model.weights`` optionally names a local state_dict file."""
-    return resnet50(in_channels, num_classes, cfg_value(cfg, "model", "weights"))
+    return resnet50(in_channels, num_classes, section(cfg, "model").weights)

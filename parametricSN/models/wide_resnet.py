@@ -23,7 +23,7 @@ Pixel baseline ("WRN only" / onlycnn). With ``scattering.architecture: identity`
 stage strides, so it runs at full image resolution (32×32 on CIFAR). kymatio's example had a
 separate "standard" mode for pixels that added a fourth stage of 4 BasicBlocks at 16k after the
 stem (still without striding) and no input BatchNorm. The predecessor — whose runs produced the
-published "WRN only" row — always built the hybrid form (no 16k stage) on pixels too, and SPEC §3
+published "WRN only" row — always built the hybrid form (no 16k stage) on pixels too, and the paper
 asks for "the same net", so ``cnn`` on pixels is exactly the hybrid head. kymatio's standard-mode
 net is available as the separate head ``cnn_standard`` for comparison.
 """
@@ -33,8 +33,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from parametricSN.errors import UserError
-from parametricSN.models._cfg import cfg_value
+from parametricSN.config import section
 from parametricSN.models.registry import register_head
 
 
@@ -116,10 +115,7 @@ class WideResNet(nn.Module):
 
 
 def _width(cfg) -> int:
-    width = cfg_value(cfg, "model", "width")
-    if not isinstance(width, int) or isinstance(width, bool) or width < 1:
-        raise UserError(f"model.width must be a positive integer (the WRN widening factor, e.g. 8), got {width!r}")
-    return width
+    return section(cfg, "model").width
 
 
 @register_head("cnn")

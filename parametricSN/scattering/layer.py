@@ -63,7 +63,7 @@ class ParametricScattering2D(nn.Module):
         max_order: 1 or 2.
         learnable: the bank's parameters are ``nn.Parameter``s (else fixed buffers, filters
             built once).
-        init: "tight-frame" (kymatio's bank) or "random" (SPEC §2 distributions).
+        init: "tight-frame" (kymatio's bank) or "random" (the paper's; test_random_init.py).
         parameterization: "canonical" (θ, ξ, σ, γ per wavelet), "equivariant" (per scale) or
             "pixelwise" (the Fourier filters themselves).
         seed: seed of the random initialisation (``None`` means 0); unused for tight-frame.

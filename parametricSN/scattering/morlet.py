@@ -1,6 +1,6 @@
 """Morlet wavelets and the low-pass Gaussian, built in space and returned in Fourier.
 
-A wavelet is described by four numbers (SPEC §2):
+A wavelet is described by four numbers (the paper's parameterization):
 
 - ``theta`` θ: orientation of the wave (radians),
 - ``xi`` ξ: central frequency (radians per pixel),
@@ -170,7 +170,7 @@ def tight_frame_first_angle(L: int) -> int:
 
 
 def random_parameters(n: int, seed: int) -> dict[str, torch.Tensor]:
-    """Random Morlet parameters (SPEC §2), reproducible from ``seed`` alone.
+    """Random Morlet parameters (the paper's distributions), reproducible from ``seed`` alone.
 
     θ ~ U(0, 2π), γ ~ U(0.5, 1.5), ξ ~ U(0.5, 1), σ = ln(U(e, e⁵)); each (n,) float64,
     drawn in that order from a private ``torch.Generator`` (the global RNG is untouched).

@@ -23,6 +23,8 @@ from typing import Iterator, Mapping
 import numpy as np
 import torch
 
+from parametricSN.scattering.morlet import PARAMETER_NAMES as BANK_PARAMETERS
+
 
 class History(defaultdict):
     """metric name → list of (epoch, value) pairs, in the order they were added."""
@@ -58,6 +60,15 @@ class Stopwatch:
             yield
         finally:
             self.seconds[name] += time.perf_counter() - started
+
+
+def run_timings(timer: Stopwatch) -> dict[str, float]:
+    """A run's time split (seconds), logged as metrics (architecture §5): ``setup_s`` (config,
+    data, model, before the MLflow run exists), ``train_s`` (the epoch loop without evaluation),
+    ``test_s`` (the evaluation passes), ``duration_s`` = train_s + test_s."""
+    seconds = timer.seconds
+    return {"setup_s": seconds["setup_s"], "train_s": max(seconds["duration_s"] - seconds["test_s"], 0.0),
+            "test_s": seconds["test_s"], "duration_s": seconds["duration_s"]}
 
 
 def frame_epochs(epochs: int, max_frames: int = 200) -> set[int]:
@@ -115,3 +126,22 @@ class TrajectoryRecorder:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, **self.arrays())
         return path
+
+
+
+
+def bank_tracking(scattering, epochs: int, *, param_distance: bool, filter_video: bool,
+                  max_frames: int = 200) -> tuple["TrajectoryRecorder | None", bool]:
+    """What a run records of its filter bank: ``(recorder or None, log_distance)``.
+
+    The trajectory is recorded for a learnable Morlet bank (θ, ξ, σ, γ), or for any learnable bank
+    when ``filter_video`` asks for the GIFs; the bank distances are logged for a Morlet bank when
+    ``param_distance`` (scattering.param_distance) is true.
+    """
+    filters = scattering.filter_parameters() if scattering is not None else {}
+    tracks_bank = bool(filters) and all(name in filters for name in BANK_PARAMETERS)
+    filter_video = bool(filters) and filter_video
+    recorder = None
+    if filters and (tracks_bank or filter_video):
+        recorder = TrajectoryRecorder(scattering, epochs, max_frames, parameters=True, filters=filter_video)
+    return recorder, tracks_bank and param_distance

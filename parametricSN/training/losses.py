@@ -11,7 +11,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from parametricSN.errors import UserError
+from parametricSN.config import normalise
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -34,10 +34,6 @@ LOSSES: dict[str, LossFn] = {"cross-entropy": cross_entropy_loss, "cosine": cosi
 
 
 def build_loss(name: str) -> LossFn:
-    """The loss called ``name`` (model.loss: 'cross-entropy' or 'cosine'; '_' accepted for '-')."""
-    key = str(name).strip().lower().replace("_", "-")
-    if key in ("ce", "crossentropy"):
-        key = "cross-entropy"
-    if key not in LOSSES:
-        raise UserError(f"model.loss {name!r} is not known; allowed: {', '.join(LOSSES)}")
-    return LOSSES[key]
+    """The loss called ``name`` (model.loss: 'cross-entropy' or 'cosine', in any spelling the config
+    accepts)."""
+    return LOSSES[normalise("model", "loss", name)]

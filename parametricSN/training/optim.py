@@ -1,4 +1,4 @@
-"""Optimizer with three parameter groups, and the learning-rate schedules (SPEC §5).
+"""Optimizer with three parameter groups, and the learning-rate schedules (the paper's).
 
 Groups (architecture §1 rule), each with its own learning rate; empty groups are left out:
 
@@ -30,14 +30,10 @@ from typing import Any, Mapping
 import torch
 import torch.nn as nn
 
+from parametricSN.config import section
 from parametricSN.errors import UserError
 
 GROUPS = ("head", "orientation", "scattering")
-
-
-def _get(cfg: Mapping[str, Any], section: str, key: str, default: Any = None) -> Any:
-    value = (cfg.get(section) or {}).get(key, default)
-    return default if value is None else value
 
 
 def filter_parameter_names(model: nn.Module) -> dict[str, nn.Parameter]:
@@ -51,6 +47,8 @@ def filter_parameter_names(model: nn.Module) -> dict[str, nn.Parameter]:
 def parameter_groups(model: nn.Module, cfg: Mapping[str, Any]) -> list[dict]:
     """Param-group dicts for torch.optim: keys ``name``, ``params``, ``lr``, ``peak_lr``, ``weight_decay``.
 
+    ``cfg``: a Config, or a partial mapping (``parametricSN.config.section``: defaults filled).
+
     ``lr`` is the constant/initial LR of the non-onecycle schedules; ``peak_lr`` is the onecycle peak.
     """
     filters = filter_parameter_names(model)
@@ -59,31 +57,26 @@ def parameter_groups(model: nn.Module, cfg: Mapping[str, Any]) -> list[dict]:
     filter_ids = {id(p) for p in filters.values()}
     head = [p for p in model.parameters() if p.requires_grad and id(p) not in filter_ids]
 
-    lr_orientation = float(_get(cfg, "scattering", "lr_orientation", 0.1))
-    lr_scattering = float(_get(cfg, "scattering", "lr_scattering", 0.1))
+    scat, optim = section(cfg, "scattering"), section(cfg, "optim")
     groups = [
-        dict(name="head", params=head, lr=float(_get(cfg, "optim", "lr", 0.1)),
-             peak_lr=float(_get(cfg, "optim", "max_lr", 0.06)),
-             weight_decay=float(_get(cfg, "optim", "weight_decay", 5e-4))),
-        dict(name="orientation", params=orientation, lr=lr_orientation, peak_lr=lr_orientation,
+        dict(name="head", params=head, lr=optim.lr, peak_lr=optim.max_lr, weight_decay=optim.weight_decay),
+        dict(name="orientation", params=orientation, lr=scat.lr_orientation, peak_lr=scat.lr_orientation,
              weight_decay=0.0),
-        dict(name="scattering", params=scattering, lr=lr_scattering, peak_lr=lr_scattering,
+        dict(name="scattering", params=scattering, lr=scat.lr_scattering, peak_lr=scat.lr_scattering,
              weight_decay=0.0),
     ]
     return [g for g in groups if g["params"]]
 
 
 def build_optimizer(model: nn.Module, cfg: Mapping[str, Any]) -> torch.optim.Optimizer:
-    """SGD (optim.momentum) or Adam over :func:`parameter_groups`. UserError for another optim.name."""
+    """SGD (optim.momentum) or Adam over :func:`parameter_groups`."""
     groups = parameter_groups(model, cfg)
     if not groups:
         raise UserError("the model has no trainable parameters; check model.name and scattering.learnable")
-    name = str(_get(cfg, "optim", "name", "sgd")).lower()
-    if name == "sgd":
-        return torch.optim.SGD(groups, lr=groups[0]["lr"], momentum=float(_get(cfg, "optim", "momentum", 0.9)))
-    if name == "adam":
-        return torch.optim.Adam(groups, lr=groups[0]["lr"])
-    raise UserError(f"optim.name {name!r} is not known; allowed: sgd, adam")
+    optim = section(cfg, "optim")
+    if optim.name == "sgd":
+        return torch.optim.SGD(groups, lr=groups[0]["lr"], momentum=optim.momentum)
+    return torch.optim.Adam(groups, lr=groups[0]["lr"])  # optim.name: adam (the schema allows no other)
 
 
 def group_lrs(optimizer: torch.optim.Optimizer) -> dict[str, float]:
@@ -125,28 +118,22 @@ class Schedule:
 
 def build_schedule(optimizer: torch.optim.Optimizer, cfg: Mapping[str, Any], steps_per_epoch: int) -> Schedule:
     """The optim.scheduler of ``cfg`` for a run of model.epoch epochs × ``steps_per_epoch`` optimizer steps."""
-    epochs = int(_get(cfg, "model", "epoch", 1))
+    epochs, optim = section(cfg, "model").epoch, section(cfg, "optim")
     total_steps = max(1, epochs * steps_per_epoch)
-    name = str(_get(cfg, "optim", "scheduler", "onecycle")).lower()
+    name = optim.scheduler
     if name == "onecycle":
         peaks = [g["peak_lr"] for g in optimizer.param_groups]
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=peaks, total_steps=total_steps, anneal_strategy="cos",
-            div_factor=float(_get(cfg, "optim", "div_factor", 25.0)),
-            three_phase=bool(_get(cfg, "optim", "three_phase", False)),
-            cycle_momentum=bool(_get(cfg, "optim", "cycle_momentum", True)),
-            base_momentum=float(_get(cfg, "optim", "base_momentum", 0.85)),
-            max_momentum=float(_get(cfg, "optim", "max_momentum", 0.95)),
+            div_factor=optim.div_factor, three_phase=optim.three_phase, cycle_momentum=optim.cycle_momentum,
+            base_momentum=optim.base_momentum, max_momentum=optim.max_momentum,
         )
         return Schedule(scheduler, per_step=True, total_steps=total_steps)
     if name == "cosine":
-        t_max = int(_get(cfg, "optim", "T_max", epochs))
+        t_max = optim.T_max or epochs
         return Schedule(torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=t_max), False, total_steps)
     if name == "step":
         scheduler = torch.optim.lr_scheduler.StepLR(
-            optimizer, step_size=int(_get(cfg, "optim", "step_size", 30)),
-            gamma=float(_get(cfg, "optim", "step_gamma", 0.1)))
+            optimizer, step_size=optim.step_size, gamma=optim.step_gamma)
         return Schedule(scheduler, per_step=False, total_steps=total_steps)
-    if name == "none":
-        return Schedule(None, per_step=False, total_steps=total_steps)
-    raise UserError(f"optim.scheduler {name!r} is not known; allowed: onecycle, cosine, step, none")
+    return Schedule(None, per_step=False, total_steps=total_steps)  # optim.scheduler: none

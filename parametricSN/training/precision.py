@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from parametricSN.errors import UserError
+from parametricSN.config import normalise
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 PRECISIONS = ("fp32", *DTYPES)
@@ -31,8 +31,7 @@ class Precision:
 
     @classmethod
     def build(cls, name: str, device: torch.device) -> "Precision":
-        if name not in PRECISIONS:
-            raise UserError(f"general.precision={name!r} is not allowed: use one of {', '.join(PRECISIONS)}")
+        name = normalise("general", "precision", name)
         scaler = torch.amp.GradScaler(device.type) if name == "fp16" else None
         return cls(name, device.type, scaler)
 

@@ -1,4 +1,4 @@
-"""Each op of the published recipe (SPEC §4b), batched in torch, against PIL / scipy on the same
+"""Each op of the published recipe (docs/augmentation.md), batched in torch, against PIL / scipy on the same
 images at drawn magnitudes (both signs, 1 and 3 channels)."""
 
 import numpy as np

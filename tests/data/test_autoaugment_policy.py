@@ -1,4 +1,4 @@
-"""The published recipe's table, sampling, Cutout and whole pipeline (SPEC §4b)."""
+"""The published recipe's table, sampling, Cutout and whole pipeline (docs/augmentation.md)."""
 
 import numpy as np
 import pytest
@@ -9,8 +9,8 @@ from parametricSN.data.autoaugment import cutout, policy, reference
 from parametricSN.data.autoaugment.policy import MAGNITUDE_BINS, SUB_POLICIES, draw_subpolicies
 from parametricSN.data.transforms import Cutout, HorizontalFlip, RandomCrop, make_augment
 
-# SPEC §4b, transcribed as written there
-SPEC_TABLE = """
+# docs/augmentation.md's table, transcribed as written there
+PUBLISHED_TABLE = """
 (Invert .1 7, Contrast .2 6), (Rotate .7 2, TranslateX .3 9), (Sharpness .8 1, Sharpness .9 3),
 (ShearY .5 8, TranslateY .7 9), (AutoContrast .5 8, Equalize .9 2), (ShearY .2 7, Posterize .3 7),
 (Color .4 3, Brightness .6 7), (Sharpness .3 9, Brightness .7 9), (Equalize .6 5, Equalize .5 1),
@@ -25,7 +25,7 @@ SPEC_TABLE = """
 
 def parse_spec_table():
     pairs = []
-    for chunk in SPEC_TABLE.replace("\n", " ").split("),"):
+    for chunk in PUBLISHED_TABLE.replace("\n", " ").split("),"):
         ops = []
         for op in chunk.strip(" ()").split(","):
             name, p, m = op.split()

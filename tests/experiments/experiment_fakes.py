@@ -15,7 +15,7 @@ def _log(cfg, **extra):
     if folder:
         scat = cfg["scattering"]
         name = f"{cfg['general']['seed']}-{scat['init_params']}-{scat['learnable']}-{cfg['dataset']['sample']}"
-        record = {"cfg": cfg, "pid": os.getpid(), "threads": torch.get_num_threads(), **extra}
+        record = {"cfg": cfg.to_dict(), "pid": os.getpid(), "threads": torch.get_num_threads(), **extra}
         (Path(folder) / f"{name}.json").write_text(json.dumps(record))
 
 

@@ -31,12 +31,12 @@ def test_resnet50_output_shape_and_input_channels(make_cfg, channels):
 
 
 def test_linear_head_param_count_cifar():
-    # SPEC §3: 156,016 parameters on CIFAR, J=2 (3 channels x 81 coefficients, 8x8).
+    # The paper's count: 156,016 parameters on CIFAR, J=2 (3 channels x 81 coefficients, 8x8).
     assert n_params(LinearHead(3 * 81, (8, 8), 10)) == 156_016
 
 
 def test_cnn_param_count_cifar_k8():
-    # SPEC §3: ~22.6M parameters on CIFAR with k=8.
+    # The paper's count: ~22.6M parameters on CIFAR with k=8.
     count = n_params(WideResNet(3 * 81, 10, width=8))
     assert abs(count - 22.6e6) / 22.6e6 < 0.01
     assert count == 22_596_746

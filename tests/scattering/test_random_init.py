@@ -1,5 +1,5 @@
 """Random banks come from the seed alone (never the global RNG), differ between seeds, and
-follow SPEC §2: θ ~ U(0, 2π), γ ~ U(0.5, 1.5), ξ ~ U(0.5, 1), σ = ln(U(e, e⁵))."""
+follow the paper's distributions: θ ~ U(0, 2π), γ ~ U(0.5, 1.5), ξ ~ U(0.5, 1), σ = ln(U(e, e⁵))."""
 
 import math
 

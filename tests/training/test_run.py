@@ -12,6 +12,7 @@ import torch
 import yaml
 
 import parametricSN.run as run_module
+import parametricSN.training.fit as fit_module
 from parametricSN.config import config_hash, validate_config
 from parametricSN.errors import UserError
 from parametricSN.run import run_training
@@ -150,8 +151,8 @@ def test_interrupt_and_exception_end_the_run(tiny_cfg, client, monkeypatch, erro
             raise error("stop")
         return real_epoch(*args, **kwargs)
 
-    real_epoch = run_module.train_epoch
-    monkeypatch.setattr(run_module, "train_epoch", failing_epoch)
+    real_epoch = fit_module.train_epoch
+    monkeypatch.setattr(fit_module, "train_epoch", failing_epoch)
     experiment = f"ends-{status}"
     with pytest.raises(error):
         run_training(tiny_cfg(mlflow={"experiment_name": experiment}), progress=False)

@@ -1,35 +1,5 @@
 """Scattering + linear layer (LL) on 500 CIFAR-10 training samples: paper Table 1, column 500.
-
-10 published CIFAR seeds × {tight-frame, random} × {learnable, fixed} = 40 runs. J=2, L=8;
-1000 epochs, batch 500, SGD (momentum 0.9, weight decay 5e-4 on the head), OneCycle stepped per
-batch (div_factor 25) with head peak 0.13 and filter peaks 0.1, AutoAugment. These are the published settings of SPEC §5.
-
-    python experiments/cifar/ll/ll_500sample_cifar10_experiment.py --dry-run
-    python experiments/cifar/ll/ll_500sample_cifar10_experiment.py --workers 2
-    python -m parametricSN summarize --experiment cifar10 --compare-published
-"""
-import importlib.util
-import pathlib
-import sys
-
-if importlib.util.find_spec("parametricSN") is None:  # a checkout without `pip install -e .`
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3]))
-
-from parametricSN.experiments import CIFAR_SEEDS, SCATTERING_VARIANTS, Sweep, main  # noqa: E402
-
-SWEEP = Sweep(
-    experiment="cifar10",
-    seeds=CIFAR_SEEDS,
-    variants=SCATTERING_VARIANTS,
-    base={
-        "dataset": {"name": "cifar", "train_sample_num": 500, "train_batch_size": 500,
-                    "augment": "autoaugment"},
-        "scattering": {"J": 2, "L": 8, "lr_scattering": 0.1, "lr_orientation": 0.1},
-        "optim": {"name": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0005,
-                  "scheduler": "onecycle", "max_lr": 0.13, "div_factor": 25},
-        "model": {"name": "linear_layer", "epoch": 1000, "step_test": 25},
-    },
-)
-
-if __name__ == "__main__":
-    sys.exit(main(SWEEP, description=__doc__))
+(one run per seed and filter-bank variant; `--dry-run` lists them).
+Settings: the cell ("cifar", "ll", "500") of the published grid, parametricSN/experiments/grid.py."""
+import pathlib, sys; sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3]))  # without installing
+from parametricSN.experiments.grid import cell_script; SWEEP = cell_script(__name__, __doc__, "cifar", "ll", "500")

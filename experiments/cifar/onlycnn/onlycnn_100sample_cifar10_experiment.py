@@ -1,34 +1,5 @@
 """WRN only (the `cnn` head, width 8, on raw pixels: no scattering) on 100 CIFAR-10 training
 samples: the baseline row of paper Table 1, column 100.
-
-The 10 published CIFAR seeds = 10 runs. 3000 epochs, batch 128, SGD (momentum 0.9, weight decay
-5e-4), OneCycle stepped per batch (div_factor 25) with peak 0.1, AutoAugment. SPEC §5 gives the WRN epochs, peak and batch; the pixel baseline uses the same, as the predecessor's onlycnn script did.
-
-    python experiments/cifar/onlycnn/onlycnn_100sample_cifar10_experiment.py --dry-run
-    python -m parametricSN summarize --experiment cifar10 --compare-published
-"""
-import importlib.util
-import pathlib
-import sys
-
-if importlib.util.find_spec("parametricSN") is None:  # a checkout without `pip install -e .`
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3]))
-
-from parametricSN.experiments import CIFAR_SEEDS, Sweep, main  # noqa: E402
-
-SWEEP = Sweep(
-    experiment="cifar10",
-    seeds=CIFAR_SEEDS,
-    variants=(),
-    base={
-        "dataset": {"name": "cifar", "train_sample_num": 100, "train_batch_size": 128,
-                    "augment": "autoaugment"},
-        "scattering": {"architecture": "identity"},
-        "optim": {"name": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0005,
-                  "scheduler": "onecycle", "max_lr": 0.1, "div_factor": 25},
-        "model": {"name": "cnn", "width": 8, "epoch": 3000, "step_test": 25},
-    },
-)
-
-if __name__ == "__main__":
-    sys.exit(main(SWEEP, description=__doc__))
+Settings: the cell ("cifar", "onlycnn", "100") of the published grid, parametricSN/experiments/grid.py."""
+import pathlib, sys; sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3]))  # without installing
+from parametricSN.experiments.grid import cell_script; SWEEP = cell_script(__name__, __doc__, "cifar", "onlycnn", "100")

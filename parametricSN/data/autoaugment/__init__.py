@@ -1,4 +1,4 @@
-"""The published ``autoaugment`` recipe (SPEC §4b), batched in torch on uint8 (B, C, H, W) images.
+"""The published ``autoaugment`` recipe (docs/augmentation.md), batched in torch on uint8 (B, C, H, W) images.
 
 - ``geometric``: shear / translate / rotate with scipy.ndimage.affine_transform(order=3,
   mode='constant', cval=0) semantics.

@@ -1,4 +1,4 @@
-"""The published Cutout (SPEC §4b) on uint8 (N, C, H, W) batches: one L×L block per image, filled
+"""The published Cutout (docs/augmentation.md) on uint8 (N, C, H, W) batches: one L×L block per image, filled
 with the image's own mean value, at the predecessor's placement.
 
 At 32×32 (L = 16): top t and left l are uniform integers in [−8, 16); the filled rows are

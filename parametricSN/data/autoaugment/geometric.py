@@ -1,6 +1,6 @@
 """Shear, translate and rotate of uint8 (N, C, H, W) batches, one affine map per image, with the
 semantics of ``scipy.ndimage.affine_transform(channel, matrix, offset, order=3, mode='constant',
-cval=0, prefilter=True)`` applied to each uint8 channel (SPEC §4b), batched in torch.
+cval=0, prefilter=True)`` applied to each uint8 channel (docs/augmentation.md), batched in torch.
 
 What scipy (checked on 1.17) does, and what is reproduced here:
 - prefilter: the cubic B-spline coefficients of each channel, with the MIRROR boundary condition
@@ -154,7 +154,7 @@ def _warp(images: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
 
 
 def shear_x(images: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-    """ShearX (SPEC §4b): input row = row + s·col (about the centre); s (N,) float64."""
+    """ShearX (docs/augmentation.md): input row = row + s·col (about the centre); s (N,) float64."""
     matrix = torch.eye(2, dtype=torch.float64).repeat(len(s), 1, 1)
     matrix[:, 0, 1] = s
     return _warp(images, matrix)

@@ -1,10 +1,10 @@
-"""The 25 CIFAR-10 sub-policies of the published recipe (SPEC §4b), their magnitude sampling, and
+"""The 25 CIFAR-10 sub-policies of the published recipe (docs/augmentation.md), their magnitude sampling, and
 their batched application to uint8 (B, C, H, W) images.
 
 Sampling, per image: one sub-policy uniformly; op k (k = 1, 2) runs if u_k < p_k (u_k uniform in
 [0, 1)); its value is drawn uniformly in [bins[m_k], bins[m_k + 1]) of the op's 11-point table
 (``MAGNITUDE_BINS``), so a low index of a signed range is one-sided (ShearX m = 0: [−0.3, −0.24)).
-Interpretations where SPEC leaves a detail open:
+Interpretations where the published description leaves a detail open:
 - Posterize: the drawn value is truncated to whole bits (the table's only Posterize has m = 7,
   whose bins are both 7, so it always keeps 7 bits);
 - Solarize: the drawn threshold stays fractional (v is inverted when v ≥ threshold, as PIL does for
@@ -140,7 +140,7 @@ def apply_subpolicies(images: torch.Tensor, draws: SubPolicyDraws) -> torch.Tens
 
 
 class PublishedAutoAugment:
-    """Batch step: one published CIFAR-10 sub-policy per image (SPEC §4b)."""
+    """Batch step: one published CIFAR-10 sub-policy per image (docs/augmentation.md)."""
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         return apply_subpolicies(images, draw_subpolicies(len(images)))

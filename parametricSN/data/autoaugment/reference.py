@@ -1,4 +1,4 @@
-"""A per-image PIL / scipy version of the published recipe (SPEC §4b), written from SPEC's
+"""A per-image PIL / scipy version of the published recipe (docs/augmentation.md), written from its
 description as a PIL-based pipeline would run it: the oracle of the tests and the baseline of
 benchmarks/augment_speed.py. Slow (PIL / scipy calls per image); never used for training.
 

@@ -1,4 +1,4 @@
-"""Deformation stability of saved models (SPEC §7): ``python -m parametricSN deform MODEL [MODEL …]``.
+"""Deformation stability of saved models (as in the paper): ``python -m parametricSN deform MODEL [MODEL …]``.
 
 For each model's scattering S (the full (C, K, h, w) output of its ``ParametricScattering2D``,
 also when the head keeps only order-2 coefficients) and test image x, each deformation τ_s of
@@ -29,7 +29,9 @@ import torch
 
 from parametricSN.analysis.deformations import DEFORMATIONS, STRENGTH_COUNT, Deformation, get_deformations
 from parametricSN.analysis.model_source import LoadedModel, default_tracking_uri, resolve_model
+from parametricSN.config import section
 from parametricSN.errors import UserError
+from parametricSN.runtime import resolve_device
 
 CSV_NAME = "deformation.csv"
 CSV_COLUMNS = ("model", "deformation", "strength", "distance", "baseline")
@@ -133,6 +135,7 @@ def write_figures(out: Path, labels: Mapping[str, str], results: Mapping[str, tu
                   deformations: Sequence[Deformation], image: torch.Tensor,
                   count: int = STRENGTH_COUNT) -> list[Path]:
     """deformation_<name>.png and images_<name>.png per deformation; image: (C, H, W) in [0, 1]."""
+    from parametricSN.analysis import stability_figures
     from parametricSN.tracking import figures
 
     paths = []
@@ -141,37 +144,23 @@ def write_figures(out: Path, labels: Mapping[str, str], results: Mapping[str, tu
         after_title = f"{d.name} at {d.max_strength:g}"
         curves = {labels[m]: results[m][0][d.name] for m in results}
         baselines = {labels[m]: results[m][1] for m in results}
-        fig = figures.plot_deformation(d.name, d.strengths(count), curves, baselines, xlabel=d.xlabel,
+        fig = stability_figures.plot_deformation(d.name, d.strengths(count), curves, baselines, xlabel=d.xlabel,
                                        before=image, after=strongest, after_title=after_title)
         paths.append(figures.save_figure(fig, out / f"deformation_{d.name}.png"))
-        pair = figures.plot_image_pair(image, strongest, ("x", after_title))
+        pair = stability_figures.plot_image_pair(image, strongest, ("x", after_title))
         paths.append(figures.save_figure(pair, out / f"images_{d.name}.png"))
     return paths
 
 
 # --- data and models -------------------------------------------------------------------------------
 
-def _select_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise UserError(f"--device {name!r} is not a torch device; use auto, cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"--device {name!r} asks for CUDA but none is available; use --device cpu")
-    return device
-
-
 def _test_images(loaded: LoadedModel, data_root: Optional[str]):
     """The first model's test images, rebuilt from its saved config: (bundle, uint8 (M, C, H, W))."""
-    import copy
-
     from parametricSN.data import build_data
 
-    cfg = copy.deepcopy(loaded.cfg)
+    cfg = dict(loaded.cfg)  # the saved config (build_data reads it through config.section)
     if data_root is not None:
-        cfg.setdefault("dataset", {})["data_root"] = data_root
+        cfg["dataset"] = {**section(loaded.cfg, "dataset").to_dict(), "data_root": data_root}
     bundle = build_data(cfg)
     return bundle, bundle.test_images
 
@@ -214,7 +203,7 @@ def _log_to_mlflow(tracking_uri: str, experiment: str, files: Sequence[Path],
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m parametricSN deform",
-        description="Stability of saved models' scattering under six deformations (SPEC §7).")
+        description="Stability of saved models' scattering under six deformations (as in the paper).")
     parser.add_argument("models", nargs="+", metavar="MODEL",
                         help="saved-model folder, MLflow run id, or runs:/<run id>/model URI")
     parser.add_argument("--tracking-uri", default=None,
@@ -243,7 +232,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         raise UserError("--images, --baseline-images and --batch-size must be at least 1")
     names = [n for item in (args.deformations or []) for n in item.split(",") if n]
     deformations = get_deformations(names)
-    device = _select_device(args.device)
+    device = resolve_device(args.device, key="--device")
     tracking_uri = args.tracking_uri or default_tracking_uri()
 
     models = []
@@ -285,7 +274,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         params = {"models": " ".join(args.models), "labels": " | ".join(labels.values()),
                   "images": args.images, "baseline_images": int(others.shape[0]),
                   "deformations": ",".join(d.name for d in deformations),
-                  "dataset": models[0].cfg.get("dataset", {}).get("name")}
+                  "dataset": section(models[0].cfg, "dataset").name}
         run_id = _log_to_mlflow(tracking_uri, args.experiment, files, params)
         print(f"logged MLflow run {run_id} in experiment {args.experiment!r} ({tracking_uri})")
     return 0

@@ -1,4 +1,4 @@
-"""Deformation stability (SPEC §7, issue 5): distance 0 at strength 0, growing with the rotation
+"""Deformation stability (as in the paper, issue 5): distance 0 at strength 0, growing with the rotation
 angle for a fixed bank, a below-one random-image baseline, one CSV row per (model, deformation,
 strength), one figure per deformation, an MLflow run, and clear errors."""
 import csv
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from parametricSN.analysis import deformation as deform
+from parametricSN.analysis import stability as deform
 from parametricSN.analysis.deformations import DEFORMATIONS, STRENGTH_COUNT
 from parametricSN.analysis.model_source import resolve_model
 from parametricSN.errors import UserError
