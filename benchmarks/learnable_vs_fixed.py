@@ -26,10 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from real_cifar import DEFAULT_IMAGES, archive_for, extract_archive, finished_runs, ll_sweep, mean_std
+from real_cifar import (DEFAULT_IMAGES, archive_for, extract_archive, finished_runs, ll_sweep, mean_std,
+                        seeds_from)
 
 from parametricSN.errors import UserError
-from parametricSN.experiments import CIFAR_SEEDS, Sweep, Variant, run_sweep
+from parametricSN.experiments import Sweep, Variant, run_sweep
 from parametricSN.experiments.recipes import FILTER_RECIPES
 from parametricSN.experiments.runner import build_parser, build_runs
 
@@ -73,17 +74,6 @@ def recipe_overrides(args) -> dict[str, list[str]]:
         raise UserError(f"--recipes {', '.join(unknown)}: use named recipes ({', '.join(FILTER_RECIPES)}) "
                         f"or define them with --candidate NAME:KEY=VALUE,...")
     return {name: table[name] for name in wanted}
-
-
-def seeds_from(text: str) -> list[int]:
-    if text == "all":
-        return list(CIFAR_SEEDS)
-    if text.isdigit() and int(text) <= len(CIFAR_SEEDS):
-        return list(CIFAR_SEEDS[: int(text)])
-    try:
-        return [int(s) for s in text.replace(",", " ").split()]
-    except ValueError:
-        raise UserError(f"--seeds {text!r}: give N ≤ 10, 'all' or a list like 207715039,491659600") from None
 
 
 def run_bank(init: str, learnable: bool, sets: list[str], seeds: list[int], args, data_root: Path):

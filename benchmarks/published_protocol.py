@@ -23,10 +23,10 @@ import sys
 from pathlib import Path
 
 from real_cifar import (DEFAULT_IMAGES, PREDECESSOR, SWAPPED_IN, archive_for, extract_archive, finished_runs,
-                        ll_sweep, mean_std)
+                        ll_sweep, mean_std, seeds_from)
 
 from parametricSN.errors import UserError
-from parametricSN.experiments import CIFAR_SEEDS, Sweep, Variant, run_sweep, variant_label
+from parametricSN.experiments import Sweep, Variant, run_sweep, variant_label
 from parametricSN.experiments.runner import build_parser, build_runs
 from parametricSN.experiments.sweeps import flatten
 
@@ -49,17 +49,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="the lossless PNG archive (default; what the paper measured on) or the JPEG copy")
     parser.add_argument("--archive", type=Path, help="another archive of the chosen format (default ../shared/data/…)")
     return parser.parse_args(argv)
-
-
-def seeds_from(text: str) -> list[int]:
-    if text == "all":
-        return list(CIFAR_SEEDS)
-    if text.isdigit() and int(text) <= len(CIFAR_SEEDS):
-        return list(CIFAR_SEEDS[: int(text)])
-    try:
-        return [int(s) for s in text.replace(",", " ").split()]
-    except ValueError:
-        raise UserError(f"--seeds {text!r}: give N ≤ 10, 'all' or a list like 207715039,491659600") from None
 
 
 def sweep_argv(args, data_root: Path, seeds: list[int]) -> list[str]:

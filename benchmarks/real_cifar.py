@@ -93,6 +93,20 @@ def finished_runs(tracking_uri: str, experiment: str, cfgs: list[dict]) -> list[
     return [(c, client.get_run(ids[config_hash(c)])) for c in cfgs if config_hash(c) in ids]
 
 
+def seeds_from(text: str) -> list[int]:
+    """--seeds: N (the first N published CIFAR seeds), 'all' (the 10) or a list of seeds."""
+    from parametricSN.experiments import CIFAR_SEEDS
+
+    if text == "all":
+        return list(CIFAR_SEEDS)
+    if text.isdigit() and int(text) <= len(CIFAR_SEEDS):
+        return list(CIFAR_SEEDS[: int(text)])
+    try:
+        return [int(s) for s in text.replace(",", " ").split()]
+    except ValueError:
+        raise UserError(f"--seeds {text!r}: give N ≤ 10, 'all' or a list like 207715039,491659600") from None
+
+
 def mean_std(values: list[float]) -> str:
     """'37.42 ± 0.51' (sample std, ddof 1), or the single value."""
     if len(values) == 1:
