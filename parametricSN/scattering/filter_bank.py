@@ -84,9 +84,10 @@ def bounded_intervals(J: int, L: int) -> dict[str, tuple[float, float]]:
     """The intervals of the bounded parameterisation: name → (low, high).
 
     ξ ∈ (0, π) rad/pixel: above π a wavelet's peak lies beyond the Nyquist frequency and aliases.
-    σ ∈ (0.4, 2^(J+2)) pixels: half kymatio's narrowest envelope (0.8) up to 8× its widest
-    (0.8·2^(J−1)), which holds the random initialisation (σ < 5).
-    γ ∈ (0.1, max(2, 8/L)): twice the tight frame's 4/L and the random initialisation's 1.5.
+    σ ∈ (0.4, 2^(J+2)) pixels: from half kymatio's narrowest envelope (0.8) to 10× its widest
+    (0.8·2^(J−1)); it holds the random initialisation (σ < 5).
+    γ ∈ (0.1, max(2, 8/L)): up to twice the tight frame's 4/L, and above the random
+    initialisation's 1.5.
     θ is an angle and stays free.
     """
     return {"xi": (0.0, math.pi), "sigma": (0.4, float(2 ** (J + 2))), "gamma": (0.1, max(2.0, 8.0 / L))}
