@@ -12,7 +12,6 @@ the model and, if asked, the run's ``trajectory/trajectory.npz`` are in memory.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import tempfile
@@ -24,6 +23,7 @@ import numpy as np
 
 from parametricSN.config import section
 from parametricSN.errors import UserError
+from parametricSN.tracking.mlflow_run import quiet_downloads
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/store.db"
 MODEL_ARTIFACT = "model"
@@ -109,19 +109,6 @@ def _folder_trajectory(folder: Path) -> Optional[dict]:
     return None
 
 
-@contextlib.contextmanager
-def _quiet_downloads():
-    """No MLflow download progress bars on stderr while resolving (restored afterwards)."""
-    name = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
-    previous = os.environ.get(name)
-    os.environ[name] = "false"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
 
 
 def _parse_runs_uri(spec: str) -> tuple[str, str]:
@@ -149,7 +136,7 @@ def _from_run(spec: str, run_id: str, artifact_path: str, tracking_uri: str,
     if not client.list_artifacts(run_id, artifact_path):
         raise UserError(f"run {run_id} has no artifact {artifact_path!r}; train with model.save=true "
                         f"to save the model")
-    with tempfile.TemporaryDirectory(prefix="psn-model-") as tmp, _quiet_downloads():
+    with tempfile.TemporaryDirectory(prefix="psn-model-") as tmp, quiet_downloads():
         local = download_artifacts(run_id=run_id, artifact_path=artifact_path, dst_path=tmp,
                                    tracking_uri=tracking_uri)
         model, cfg, info = load(_model_folder(Path(local)))

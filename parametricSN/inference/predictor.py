@@ -12,13 +12,7 @@ from typing import Sequence
 import torch
 
 from parametricSN.data.folder_files import stack_channels
-
-
-def normalise(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
-    """(x - mean) / std per channel; x float (N, C, H, W) in [0, 1]."""
-    m = torch.tensor(list(mean), dtype=x.dtype, device=x.device).view(-1, 1, 1)
-    s = torch.tensor(list(std), dtype=x.dtype, device=x.device).view(-1, 1, 1)
-    return (x - m) / s
+from parametricSN.data.transforms import normalise
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,7 +73,7 @@ def load_predictor(args: argparse.Namespace) -> Predictor:
     """The model named by --run / --model, on --device (default: the run's general.device)."""
     from parametricSN.analysis.model_source import default_tracking_uri, resolve_model
     from parametricSN.errors import UserError
-    from parametricSN.run import resolve_device
+    from parametricSN.runtime import resolve_device
     from parametricSN.tracking.mlflow_run import absolute_tracking_uri
 
     if args.batch_size < 1:

@@ -44,7 +44,7 @@ class ScatteringClassifier(PythonModel):
         """float32 (N, C, H, W) in [0, 1] -> float32 (N, classes) class probabilities."""
         import torch
 
-        from parametricSN.inference.predictor import normalise
+        from parametricSN.data.transforms import normalise
 
         if isinstance(model_input, dict) and len(model_input) == 1:  # a named tensor input
             (model_input,) = model_input.values()
@@ -98,9 +98,9 @@ def log_classifier(run, saved_folder: Path, info: dict) -> str:
     meta = {key: info[key] for key in ("class_names", "image_size", "in_channels", "mean", "std", "dataset")
             if key in info}
     meta["input"] = "float32 (N, C, H, W) in [0, 1], not normalised; the model normalises with mean/std"
-    from parametricSN.analysis.model_source import _quiet_downloads
+    from parametricSN.tracking.mlflow_run import quiet_downloads
 
-    with _fluent_run(run.tracking_uri, run.run_id), _quiet_downloads(), warnings.catch_warnings():
+    with _fluent_run(run.tracking_uri, run.run_id), quiet_downloads(), warnings.catch_warnings():
         # the signature is given; an input example would only make MLflow run the model once more
         warnings.filterwarnings("ignore", message=".*input example.*", category=UserWarning)
         logged = mlflow.pyfunc.log_model(

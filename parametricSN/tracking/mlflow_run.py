@@ -14,6 +14,9 @@ manager it ends FAILED on an exception and KILLED on KeyboardInterrupt, so it ne
 
 from __future__ import annotations
 
+import contextlib
+import os
+
 import tempfile
 import time
 import warnings
@@ -245,3 +248,18 @@ class MlflowRun:
         else:
             self.end("FAILED")
         return False
+
+
+@contextlib.contextmanager
+def quiet_downloads():
+    """No MLflow download progress bars on stderr while resolving (restored afterwards)."""
+    name = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    previous = os.environ.get(name)
+    os.environ[name] = "false"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
