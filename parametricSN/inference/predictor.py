@@ -11,6 +11,7 @@ from typing import Sequence
 
 import torch
 
+from parametricSN.config import section
 from parametricSN.data.folder_files import stack_channels
 from parametricSN.data.transforms import normalise
 
@@ -89,7 +90,7 @@ def load_predictor(args: argparse.Namespace) -> Predictor:
     for key in ("mean", "std"):
         if key not in loaded.info:
             raise UserError(f"{loaded.spec}: its info.json lacks {key}; it was saved without its normalisation")
-    device = resolve_device(args.device or (loaded.cfg.get("general") or {}).get("device") or "auto")
+    device = resolve_device(args.device or section(loaded.cfg, "general").device)
     run_id = loaded.run_id or loaded.info.get("run_id")
     return Predictor(loaded.model.to(device).eval(), loaded.info, device, run_id, tracking_uri,
                      str(args.run or args.model), batch_size=args.batch_size)
