@@ -61,6 +61,8 @@ HASH_EXCLUDED_KEYS = (
 # left out of config_hash, so a config that does not use it hashes as before (resume keeps working).
 HASH_NEUTRAL_DEFAULTS = {
     "scattering.bounded": False,
+    "scattering.filter_warmup": 0.0,
+    "scattering.lp_pull": 0.0,
     "dataset.path": None,
     "dataset.channels": None,
     "dataset.skip_unreadable": False,
@@ -150,6 +152,10 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "parameterization": Field("choice", "canonical", choices=("canonical", "equivariant", "pixelwise"),
                                   aliases={"pixel-wise": "pixelwise"}),
         "bounded": Field("bool", False),
+        # share of the epochs with frozen filters; weight of the Littlewood–Paley pull toward the
+        # tight frame (parametricSN.training.filter_learning)
+        "filter_warmup": Field("float", 0.0, minimum=0.0, maximum=0.99),
+        "lp_pull": Field("float", 0.0, minimum=0.0),
         "filter_video": Field("bool", False),
         "param_distance": Field("bool", True),
     },

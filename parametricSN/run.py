@@ -28,6 +28,7 @@ from parametricSN.tracking.recorder import History, Stopwatch, bank_tracking, ru
 from parametricSN.tracking.run_params import run_params
 from parametricSN.training import (NonFiniteLossError, batch_bounds, build_loss, build_optimizer, build_schedule,
                                    optimizer_steps_per_epoch)
+from parametricSN.training.filter_learning import build_filter_pull, warmup_epochs
 from parametricSN.training.fit import fit
 
 __all__ = ["TrainResult", "default_run_name", "main", "resolve_device", "run_training", "sigterm_as_interrupt"]
@@ -119,7 +120,9 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
                     test_batch_size=cfg.dataset.test_batch_size, accum_steps=cfg.dataset.accum_step_multiple,
                     seed=cfg.general.seed, precision=cfg.general.precision, log=log, recorder=recorder,
                     track_distance=log_distance, timer=timer, progress=progress,
-                    desc=cfg.mlflow.run_name or "train", bar_position=bar_position)
+                    desc=cfg.mlflow.run_name or "train", bar_position=bar_position,
+                    frozen_epochs=warmup_epochs(cfg.scattering.filter_warmup, epochs),
+                    penalty=build_filter_pull(scattering, cfg.scattering.lp_pull))
         except NonFiniteLossError as error:
             message = str(error)
         final = history.last("test_acc")

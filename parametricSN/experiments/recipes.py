@@ -19,7 +19,8 @@ FILTER_RECIPES: Dict[str, Dict[str, Dict[str, Any]]] = {
 }
 
 #: The settings a recipe may change, with the value the published recipe has.
-_PUBLISHED_VALUES: Dict[str, Any] = {"scattering.bounded": False}
+_PUBLISHED_VALUES: Dict[str, Any] = {"scattering.bounded": False, "scattering.filter_warmup": 0.0,
+                                     "scattering.lp_pull": 0.0}
 
 
 def named_recipe(name: str) -> Callable[[dict], dict]:

@@ -4,7 +4,8 @@
 epoch's metrics to one hook, ``log(metrics, epoch)`` (the run's MLflow logging, architecture §5);
 it knows nothing of MLflow. Metric names: train_loss, train_acc, lr_* and momentum
 (:func:`parametricSN.training.optim.group_lrs`), test_loss, test_acc (on the evaluation split),
-param_distance, param_distance_tight_frame (step 0 = before training).
+param_distance, param_distance_tight_frame (step 0 = before training), filter_penalty (with a
+penalty).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Callable, Mapping
 import torch
 from tqdm import tqdm
 
+from parametricSN.training.filter_learning import filters_frozen
 from parametricSN.training.loop import NonFiniteLossError, evaluate, train_epoch
 from parametricSN.training.precision import Precision
 
@@ -27,13 +29,17 @@ def fit(model, data, loss_fn, optimizer, schedule, *, device: torch.device, epoc
         train_batch_size: int, test_batch_size: int, accum_steps: int = 1, seed: int = 0,
         precision: str = "fp32", log: LogHook = lambda metrics, epoch: None, recorder=None,
         track_distance: bool = False, timer=None, progress: bool = True,
-        desc: str = "train", bar_position: int | None = None) -> None:
+        desc: str = "train", bar_position: int | None = None, frozen_epochs: int = 0,
+        penalty: Callable[[], torch.Tensor] | None = None) -> None:
     """Train ``model`` on ``data`` (a DataBundle) for ``epochs`` epochs. Raises NonFiniteLossError.
 
     ``seed`` seeds the batch order; ``recorder`` (a TrajectoryRecorder) records the bank after
     every epoch; ``track_distance`` logs the bank's distance to its start and to the tight frame
     (``parametricSN.scattering.bank_distance``); evaluation passes run inside ``timer("test_s")``
-    when a timer is given (``parametricSN.tracking.recorder.Stopwatch``).
+    when a timer is given (``parametricSN.tracking.recorder.Stopwatch``). The filters are frozen for
+    the first ``frozen_epochs`` epochs; ``penalty`` (``() -> scalar``, e.g. the Littlewood–Paley pull
+    of :mod:`parametricSN.training.filter_learning`) joins every optimizer step after them and is
+    logged as metric ``filter_penalty`` (see ``train_epoch``).
     """
     if timer is None:
         timer = lambda name: contextlib.nullcontext()  # noqa: E731
@@ -57,13 +63,19 @@ def fit(model, data, loss_fn, optimizer, schedule, *, device: torch.device, epoc
                dynamic_ncols=True, position=bar_position, leave=None)
     with bar:
         for epoch in bar:
-            stats = train_epoch(model, train_images, train_targets, prepare_train, loss_fn, optimizer,
-                                schedule, batch_size=train_batch_size, accum_steps=accum_steps,
-                                generator=generator, epoch=epoch, precision=amp)
+            frozen = epoch <= frozen_epochs
+            with filters_frozen(scattering, frozen):
+                stats = train_epoch(model, train_images, train_targets, prepare_train, loss_fn, optimizer,
+                                    schedule, batch_size=train_batch_size, accum_steps=accum_steps,
+                                    generator=generator, epoch=epoch, precision=amp,
+                                    penalty=None if frozen else penalty)
             schedule.after_epoch()
             step += stats.steps
             check_filters_finite(scattering, epoch)
             metrics = {"train_loss": stats.loss, "train_acc": stats.acc, **stats.lrs}
+            if penalty is not None:
+                with torch.no_grad():
+                    metrics["filter_penalty"] = float(penalty())
             if distances is not None:
                 metrics.update(distances())
             if epoch % step_test == 0 or epoch == epochs:

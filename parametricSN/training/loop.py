@@ -70,10 +70,13 @@ def train_epoch(
     generator: torch.Generator,
     epoch: int = 1,
     precision: Precision = FP32,
+    penalty: Callable[[], torch.Tensor] | None = None,
 ) -> EpochStats:
     """Train ``model`` for one epoch over (images (N, …) uint8, targets (N,) int64).
 
     ``precision``: autocast of the forward passes and (fp16) loss scaling; default float32.
+    ``penalty``: ``() -> scalar`` added once to each optimizer step's loss (e.g. the filters'
+    Littlewood–Paley pull); not part of the reported loss.
 
     Raises NonFiniteLossError after the epoch if any micro-batch loss was NaN/inf.
     Does NOT step per-epoch schedules (the caller calls ``schedule.after_epoch()``).
@@ -96,6 +99,8 @@ def train_epoch(
             precision.backward(loss * (len(idx) / step_samples))
             losses.append(loss.detach() * len(idx))
             correct += (logits.detach().argmax(dim=1) == y).sum()
+        if penalty is not None:
+            precision.backward(penalty().float())
         lrs = group_lrs(optimizer)
         precision.step(optimizer)
         steps += 1
