@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from real_cifar import (DEFAULT_IMAGES, archive_for, extract_archive, finished_runs, ll_sweep, mean_std,
-                        seeds_from)
+                        run_stoppable, seeds_from)
 
 from parametricSN.errors import UserError
 from parametricSN.experiments import Sweep, Variant, run_sweep
@@ -174,4 +174,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_stoppable(main))

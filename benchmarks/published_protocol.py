@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from real_cifar import (DEFAULT_IMAGES, PREDECESSOR, SWAPPED_IN, archive_for, extract_archive, finished_runs,
-                        ll_sweep, mean_std, seeds_from)
+                        ll_sweep, mean_std, run_stoppable, seeds_from)
 
 from parametricSN.errors import UserError
 from parametricSN.experiments import Sweep, Variant, run_sweep, variant_label
@@ -115,4 +115,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_stoppable(main))

@@ -18,6 +18,7 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -105,6 +106,22 @@ def seeds_from(text: str) -> list[int]:
         return [int(s) for s in text.replace(",", " ").split()]
     except ValueError:
         raise UserError(f"--seeds {text!r}: give N ≤ 10, 'all' or a list like 207715039,491659600") from None
+
+
+def run_stoppable(main: Callable[[], int]) -> int:
+    """``main()`` with SIGTERM (a killed job) taken as Ctrl-C, so the MLflow runs in progress end
+    KILLED rather than RUNNING; then exit status 130 and how to resume."""
+    from parametricSN.runtime import restore_sigterm, sigterm_as_interrupt
+
+    previous = sigterm_as_interrupt()
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print("interrupted: the runs in progress ended KILLED; rerun the same command to resume "
+              "(FINISHED runs are reused)", file=sys.stderr)
+        return 130
+    finally:
+        restore_sigterm(previous)
 
 
 def mean_std(values: list[float]) -> str:
