@@ -42,8 +42,10 @@ def named_recipe(name: str) -> Callable[[dict], dict]:
 
 
 def recipe_of(params: Mapping[str, Any]) -> Optional[str]:
-    """The recipe whose settings a run's flat params (``{"scattering.bounded": "True", ...}``, as
-    MLflow stores them, or typed values) match; None for a fixed bank or settings of no recipe."""
+    """The recipe a learnable run's flat params (``{"scattering.bounded": "True", ...}``, as MLflow
+    stores them, or typed values) match; for settings of no named recipe, the settings that differ
+    from the published ones (``"lp_pull=1.0"``, ``"bounded=True, filter_warmup=0.3"``), so such a run
+    is never counted as published. None for a fixed bank."""
     def value(key: str) -> str:
         return str(params.get(key, _PUBLISHED_VALUES[key]))
 
@@ -54,4 +56,5 @@ def recipe_of(params: Mapping[str, Any]) -> Optional[str]:
         wanted.update({f"{s}.{k}": v for s, keys in settings.items() for k, v in keys.items()})
         if all(value(key) == str(v) for key, v in wanted.items()):
             return name
-    return None
+    return ", ".join(f"{key.split('.', 1)[1]}={value(key)}" for key, published in _PUBLISHED_VALUES.items()
+                     if value(key) != str(published))

@@ -108,6 +108,10 @@ def test_named_recipe_sets_the_learnable_banks_only(fake_env):
     assert recipe_of({"scattering.learnable": "True", "scattering.bounded": "True"}) == "bounded"
     assert recipe_of({"scattering.learnable": "True"}) == "published"
     assert recipe_of({"scattering.learnable": "False", "scattering.bounded": "True"}) is None
+    # settings of no named recipe are named by what differs from the published ones
+    assert recipe_of({"scattering.learnable": "True", "scattering.lp_pull": "1.0"}) == "lp_pull=1.0"
+    assert recipe_of({"scattering.bounded": "True", "scattering.filter_warmup": 0.3}) == \
+        "bounded=True, filter_warmup=0.3"
 
 
 def test_unknown_named_recipe_is_one_line(fake_env):

@@ -103,7 +103,7 @@ def test_a_run_keeps_its_filters_through_the_warmup_and_logs_the_pull(tiny_cfg, 
     assert distance[3] > 0.0 and distance[4] > distance[3] * 0.5
     penalty = [m.value for m in client.get_metric_history(result.run_id, "filter_penalty")]
     assert len(penalty) == 4 and all(p > 0 for p in penalty)
-    assert recipe_of(client.get_run(result.run_id).data.params) is None   # not the published recipe
+    assert recipe_of(client.get_run(result.run_id).data.params) == "filter_warmup=0.5, lp_pull=1.0"
 
 
 def test_new_keys_at_their_defaults_keep_the_config_hash(tiny_cfg):
