@@ -2,7 +2,7 @@
 
     python benchmarks/learnable_vs_fixed.py [--recipes published,bounded] [--seeds 4 | all | S1,S2]
         [--inits tight-frame,random] [--samples 100] [--images png|jpeg] [--workers 1]
-        [--candidate NAME:section.key=value,...] [--tracking-uri URI] [--markdown FILE]
+        [--candidate NAME:section.key=value,...] [--tracking-uri URI] [--markdown FILE] [--report-only]
 
 Runs the published LL protocol (experiments/cifar/ll/ll_<N>sample_cifar10_experiment.py; 100 samples:
 200 epochs, batch 128, head peak 0.06; 500: 1000 epochs, batch 500, peak 0.13) on the lossless CIFAR-10 training images (``--images jpeg``: the JPEG copy),
@@ -50,6 +50,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=100,
                         help="training images: 100, 500 or 1000, each with its published LL protocol")
     parser.add_argument("--no-fixed", action="store_true", help="skip the fixed banks (S)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="train nothing: the tables from the runs the store holds FINISHED ('–' where missing)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--epochs", type=int, help="override the protocol's 200 epochs (quick checks)")
     parser.add_argument("--images", choices=("png", "jpeg"), default=DEFAULT_IMAGES)
@@ -87,7 +89,8 @@ def run_bank(init: str, learnable: bool, sets: list[str], seeds: list[int], args
     if args.epochs:
         argv += ["--epochs", str(args.epochs), "--set", f"model.step_test={args.epochs}"]
     argv += [a for s in sets for a in ("--set", s)]
-    run_sweep(sweep, argv)
+    if not args.report_only:
+        run_sweep(sweep, argv)
     cfgs = build_runs(sweep, build_parser(sweep).parse_args(argv))
     return {c["general"]["seed"]: (c, r) for c, r in finished_runs(args.tracking_uri, args.experiment_name, cfgs)}
 
