@@ -16,6 +16,9 @@ FILTER_RECIPES: Dict[str, Dict[str, Dict[str, Any]]] = {
     "published": {},
     # ξ ∈ (0, π), σ, γ in bounded intervals by a sigmoid reparameterisation (no aliasing wavelet)
     "bounded": {"scattering": {"bounded": True}},
+    # filters frozen for the first 30 % of the epochs while the head fits (the best measured for a
+    # tight-frame start at 100 samples; benchmarks/RESULTS-real-cifar.md)
+    "warmup": {"scattering": {"filter_warmup": 0.3}},
 }
 
 #: The settings a recipe may change, with the value the published recipe has.

@@ -112,10 +112,11 @@ def test_named_recipe_sets_the_learnable_banks_only(fake_env):
     assert recipe_of({"scattering.learnable": "True", "scattering.lp_pull": "1.0"}) == "lp_pull=1.0"
     assert recipe_of({"scattering.bounded": "True", "scattering.filter_warmup": 0.3}) == \
         "bounded=True, filter_warmup=0.3"
+    assert recipe_of({"scattering.filter_warmup": "0.3"}) == "warmup"
 
 
 def test_unknown_named_recipe_is_one_line(fake_env):
-    with pytest.raises(UserError, match="not a named recipe .*published, bounded"):
+    with pytest.raises(UserError, match="not a named recipe .*published, bounded, warmup"):
         run(small_sweep(), ["--dry-run", "--recipe", "nope"], train_fn=must_not_run)
 
 
