@@ -96,14 +96,17 @@ def run_bank(init: str, learnable: bool, sets: list[str], seeds: list[int], args
 
 
 def drift(run, client, L: int = 8) -> dict[str, float]:
-    """How far one learnable run's filters moved, first vs last frame of its trajectory."""
+    """How far one learnable run's filters moved, first vs last frame of its trajectory (an
+    equivariant bank records one value per scale: each then stands for its L wavelets)."""
     t = np.load(client.download_artifacts(run.info.run_id, "trajectory/trajectory.npz"))
-    first = {k: t[k][0] for k in ("theta", "xi", "sigma", "gamma")}
-    last = {k: t[k][-1] for k in ("theta", "xi", "sigma", "gamma")}
+    per_scale = run.data.params.get("scattering.parameterization") == "equivariant"
+    frame = (lambda a: np.repeat(a, L)) if per_scale else (lambda a: a)
+    first = {k: frame(t[k][0]) for k in ("theta", "xi", "sigma", "gamma")}
+    last = {k: frame(t[k][-1]) for k in ("theta", "xi", "sigma", "gamma")}
     return {"share ξ > π": float(np.mean(np.abs(last["xi"]) > np.pi)),
             "max ξ": float(np.abs(last["xi"]).max()),
             "Δξ j=0": float(np.mean(last["xi"][:L] - first["xi"][:L])),
-            "Δξ j=1": float(np.mean(last["xi"][L:] - first["xi"][L:])),
+            "Δξ j=1": float(np.mean(last["xi"][L:2 * L] - first["xi"][L:2 * L])),
             "Δσ": float(np.mean(last["sigma"] - first["sigma"])),
             "Δγ": float(np.mean(last["gamma"] - first["gamma"])),
             "|Δθ|": float(np.mean(np.abs(last["theta"] - first["theta"])))}
