@@ -23,9 +23,10 @@ def sweep_command(store, epochs):
 
 
 def statuses(store):
-    from mlflow.tracking import MlflowClient
+    from parametricSN.tracking.store import open_client
 
-    client = MlflowClient(tracking_uri=store)
+    # under the store's lock: polling must not race the sweep's creation of the schema
+    client = open_client(store)
     experiment = client.get_experiment_by_name("interrupt")
     if experiment is None:
         return []
