@@ -16,9 +16,12 @@ FILTER_RECIPES: Dict[str, Dict[str, Dict[str, Any]]] = {
     "published": {},
     # ξ ∈ (0, π), σ, γ in bounded intervals by a sigmoid reparameterisation (no aliasing wavelet)
     "bounded": {"scattering": {"bounded": True}},
-    # filters frozen for the first 30 % of the epochs while the head fits (the best measured for a
-    # tight-frame start at 100 samples; benchmarks/RESULTS-real-cifar.md)
+    # filters frozen for the first 30 % of the epochs while the head fits
+    # (benchmarks/RESULTS-real-cifar.md)
     "warmup": {"scattering": {"filter_warmup": 0.3}},
+    # the warm-up with the Littlewood–Paley pull toward the tight frame (weight 1): the best measured
+    # for a tight-frame start at 100 samples
+    "warmup-lp": {"scattering": {"filter_warmup": 0.3, "lp_pull": 1.0}},
 }
 
 #: The settings a recipe may change, with the value the published recipe has.

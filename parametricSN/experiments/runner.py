@@ -15,7 +15,7 @@ Researchers plug in without editing this file:
 - ``--recipe module:function`` calls ``function(cfg) -> cfg | None`` on each validated run config
   (edit it in place or return a new one); ``main(..., recipes=[fn])`` does the same from Python.
   ``--recipe NAME`` takes one of the named filter-learning recipes (``experiments.recipes``:
-  published, bounded, warmup).
+  published, bounded, warmup, warmup-lp).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def build_parser(sweep: Sweep, description: Optional[str] = None,
                      help="register your own head builder(in_channels, spatial_shape, num_classes, cfg) "
                           "and use it for every run (module path or file.py)")
     run.add_argument("--recipe", action="append", default=[], metavar="MODULE:FUNCTION",
-                     help="a named filter-learning recipe (published, bounded, warmup) or FUNCTION(cfg) -> cfg|None "
+                     help="a named filter-learning recipe (published, bounded, warmup, warmup-lp) or FUNCTION(cfg) -> cfg|None "
                           "called on every run's validated config (repeatable)")
     run.add_argument("--no-resume", action="store_true",
                      help="rerun runs that MLflow already holds as FINISHED with the same config")

@@ -113,6 +113,7 @@ def test_named_recipe_sets_the_learnable_banks_only(fake_env):
     assert recipe_of({"scattering.bounded": "True", "scattering.filter_warmup": 0.3}) == \
         "bounded=True, filter_warmup=0.3"
     assert recipe_of({"scattering.filter_warmup": "0.3"}) == "warmup"
+    assert recipe_of({"scattering.filter_warmup": "0.3", "scattering.lp_pull": "1.0"}) == "warmup-lp"
 
 
 def test_unknown_named_recipe_is_one_line(fake_env):
