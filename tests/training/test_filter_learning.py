@@ -6,7 +6,6 @@ epochs and move after them, and the penalty is logged."""
 
 import pytest
 import torch
-from torch.autograd import gradcheck
 
 from parametricSN.config import config_hash, validate_config
 from parametricSN.errors import UserError
@@ -22,39 +21,25 @@ def test_pull_is_zero_at_the_tight_frame_and_positive_for_a_random_bank():
     random = ParametricScattering2D(2, (16, 16), L=4, init="random", seed=0)
     assert float(LittlewoodPaleyPull(tight, 1.0)().detach()) < 1e-10
     assert float(LittlewoodPaleyPull(random, 1.0)().detach()) > 0.05
-    assert float(LittlewoodPaleyPull(random, 3.0)().detach()) == pytest.approx(3 * float(LittlewoodPaleyPull(random, 1.0)().detach()))
+    one, three = (float(LittlewoodPaleyPull(random, w)().detach()) for w in (1.0, 3.0))
+    assert three == pytest.approx(3 * one)
 
 
 @pytest.mark.parametrize("bounded", [False, True])
 def test_pull_gradient_matches_finite_differences(bounded):
     scat = ParametricScattering2D(2, (8, 6), L=2, init="random", seed=3, bounded=bounded).double()
     pull = LittlewoodPaleyPull(scat, 0.5)
-    params = list(scat.filter_parameters().values())
-
-    def penalty(*values):
-        with torch.no_grad():
-            for p, v in zip(params, values):
-                p.copy_(v)
-        return pull()
-
-    # gradcheck perturbs the inputs; route them into the bank's parameters by a custom function
-    class Through(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, *values):
-            ctx.save_for_backward(*values)
-            return penalty(*values).detach()
-
-        @staticmethod
-        def backward(ctx, grad):
-            values = ctx.saved_tensors
-            with torch.enable_grad():
-                for p in params:
-                    p.grad = None
-                penalty(*values).backward()
-            return tuple(grad * p.grad for p in params)
-
-    start = tuple(p.detach().clone().requires_grad_(True) for p in params)
-    assert gradcheck(Through.apply, start, eps=1e-6, atol=1e-8, rtol=1e-4)
+    pull().backward()
+    eps = 1e-6
+    for name, p in scat.filter_parameters().items():   # with bounded: the latents the optimizer steps
+        for i in range(p.numel()):
+            with torch.no_grad():
+                p.view(-1)[i] += eps
+                up = float(pull())
+                p.view(-1)[i] -= 2 * eps
+                down = float(pull())
+                p.view(-1)[i] += eps
+            assert float(p.grad.view(-1)[i]) == pytest.approx((up - down) / (2 * eps), rel=1e-4, abs=1e-8), (name, i)
 
 
 def test_a_step_along_the_pull_lowers_it():
