@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable, Dict, Mapping, Optional
 
+from parametricSN.config import SCHEMA
+
 #: name → nested settings the recipe applies on top of a run's config.
 FILTER_RECIPES: Dict[str, Dict[str, Dict[str, Any]]] = {
     "published": {},
@@ -24,9 +26,9 @@ FILTER_RECIPES: Dict[str, Dict[str, Dict[str, Any]]] = {
     "warmup-lp": {"scattering": {"filter_warmup": 0.3, "lp_pull": 1.0}},
 }
 
-#: The settings a recipe may change, with the value the published recipe has.
-_PUBLISHED_VALUES: Dict[str, Any] = {"scattering.bounded": False, "scattering.filter_warmup": 0.0,
-                                     "scattering.lp_pull": 0.0}
+#: The settings a recipe may change, with the value the published recipe has (the config's default).
+_PUBLISHED_VALUES: Dict[str, Any] = {f"scattering.{key}": SCHEMA["scattering"][key].default
+                                     for key in ("bounded", "filter_warmup", "lp_pull")}
 
 
 def named_recipe(name: str) -> Callable[[dict], dict]:

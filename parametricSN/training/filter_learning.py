@@ -68,8 +68,9 @@ class LittlewoodPaleyPull:
 
     def __call__(self) -> torch.Tensor:
         lp = littlewood_paley_sum(self.bank.fourier_filters())
-        target = self.target.to(lp)
-        return self.weight * ((lp - target) ** 2).mean() / self.scale
+        if self.target.dtype != lp.dtype or self.target.device != lp.device:
+            self.target = self.target.to(lp)      # once: the bank's dtype and device do not change
+        return self.weight * ((lp - self.target) ** 2).mean() / self.scale
 
 
 def build_filter_pull(scattering, weight: float) -> LittlewoodPaleyPull | None:
