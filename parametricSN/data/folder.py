@@ -5,10 +5,11 @@ Layouts (torchvision's ImageFolder convention; class names = folder names, sorte
   or, with ``dataset.evaluate_on: validation``, on a split carved from train/;
 - ``DIR/<class>/*``: no test split; the run evaluates on a validation split (the default;
   ``evaluate_on: test`` stops with one line).
-Files, formats and decoding: parametricSN.data.folder_files. Every listed file is decoded (once per
-process) before anything else, so an unreadable or truncated image stops the run at once with one
-line naming it, or, with ``dataset.skip_unreadable: true``, is left out with a warning and counted
-in the run's params (``data.skipped_unreadable``).
+Files: parametricSN.data.folder_files; formats and decoding: parametricSN.data.decoding (each image
+resized, aspect ratio kept, to cover the model size and centre-cropped). Every listed file is
+decoded (once per process) before anything else, so an unreadable or truncated image stops the run
+at once with one line naming it, or, with ``dataset.skip_unreadable: true``, is left out with a
+warning and counted in the run's params (``data.skipped_unreadable``).
 
 Channels: 1 when every image is grayscale, else 3 (RGB); ``dataset.channels`` overrides.
 Training subset: the seeded class-balanced ``train_sample_num`` (same number per class, the
@@ -17,7 +18,8 @@ disjoint from the subset, ``validation_sample_num`` images, by default the large
 with at most VALIDATION_PER_CLASS per class. Test split: every test image, or a balanced
 ``test_sample_num``. Normalisation: per-channel mean and std of the training subset (logged as
 params ``data.mean``/``data.std``). Images are stored at the model size; the training augmentation
-shifts them (zero padding of 1/8 of the side, random crop) and flips them (transforms.py).
+shifts them (zero padding of 1/8 of the side, random crop) and flips them (transforms.py). All of
+it (cover-resize, channels, statistics) is the preparation (data.preparation) saved with the model.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ import numpy as np
 import torch
 
 from parametricSN.data.bundle import DataBundle
-from parametricSN.data.folder_files import decode_files, list_classes, stack_channels
+from parametricSN.data.decoding import Resize, decode_files
+from parametricSN.data.folder_files import list_classes
 from parametricSN.data.options import DataOptions
+from parametricSN.data.preparation import ImagePreparation, stack_channels
 from parametricSN.data.subsets import subset_or_all, validation_indices
 from parametricSN.data.transforms import make_augment
 from parametricSN.errors import UserError
@@ -63,10 +67,10 @@ def check_class_sizes(labels: np.ndarray, names: list[str], n: int | None, where
                             f"{name!r} has only {count}: use at most {len(names) * counts.min()}, or add images")
 
 
-def _decoded(paths: list[Path], labels: np.ndarray, size, skip: bool, where: Path):
+def _decoded(paths: list[Path], labels: np.ndarray, resize: Resize, skip: bool, where: Path):
     """Decode ``paths``; (images list, paths, labels, skipped [(path, reason)]) without the
     unreadable files if ``skip``, else UserError naming the first one."""
-    results = decode_files(paths, size, desc=f"decoding {where.name}")
+    results = decode_files(paths, resize, desc=f"decoding {where.name}")
     bad = [(p, r) for p, r in zip(paths, results) if isinstance(r, str)]
     if bad and not skip:
         path, reason = bad[0]
@@ -96,11 +100,11 @@ def load_folder(opts: DataOptions) -> DataBundle:
     opts.check_num_classes(len(names), train_root)
     check_class_sizes(labels, names, opts.train_n, train_root)  # before decoding a large folder
     skip = opts.skip_unreadable
-    images, paths, labels, skipped = _decoded(paths, labels, opts.image_size, skip, train_root)
+    resize = Resize(opts.image_size, keep_aspect=True)
+    images, paths, labels, skipped = _decoded(paths, labels, resize, skip, train_root)
     if evaluate_on == "test":
         test_paths, test_labels, _ = list_classes(test_root, names, what="dataset.path test split")
-        test_images, test_paths, test_labels, more = _decoded(test_paths, test_labels, opts.image_size,
-                                                              skip, test_root)
+        test_images, test_paths, test_labels, more = _decoded(test_paths, test_labels, resize, skip, test_root)
         skipped += more
     else:
         test_images, test_labels = images, labels
@@ -120,12 +124,12 @@ def load_folder(opts: DataOptions) -> DataBundle:
     train_images = stack_channels([images[i] for i in train_idx], channels)
     mean, std = channel_statistics(train_images)
     return DataBundle(
-        name="folder", class_names=list(names), num_classes=len(names), in_channels=channels,
-        image_size=opts.image_size, train_images=train_images,
+        name="folder", class_names=list(names), num_classes=len(names),
+        preparation=ImagePreparation(resize, opts.image_size, channels, mean, std), train_images=train_images,
         train_targets=torch.from_numpy(labels[train_idx]),
         test_images=stack_channels([test_images[i] for i in eval_idx], channels),
         test_targets=torch.from_numpy(test_labels[eval_idx]),
-        mean=mean, std=std, augment=make_augment(opts.augment, "folder", opts.image_size),
+        augment=make_augment(opts.augment, "folder", opts.image_size),
         train_indices=train_idx, eval_split=evaluate_on, eval_indices=eval_idx,
         log_params={"data.path": str(root.resolve()), "data.class_names": ",".join(names),
                     "data.channels": channels, "data.train_images_found": len(paths),

@@ -2,10 +2,12 @@
 
 :func:`log_classifier` logs the saved-model folder (models.io.save_model: state_dict + config +
 info; tensors only) as a pyfunc model named ``classifier``, with a tensor signature and the class
-names, input size, channel count and normalisation in its metadata. The MLflow UI lists it in the
+names, input size, channel count, normalisation and image preparation (data.preparation: how a
+file becomes that input) in its metadata. The MLflow UI lists it in the
 run's Models column; ``mlflow.pyfunc.load_model("runs:/<run id>/classifier")`` gives a predictor
 (needs parametricSN importable) whose ``predict`` takes float32 (N, C, H, W) images in [0, 1] at
-the model size (not normalised) and returns float32 (N, classes) probabilities. The weights are
+the model size (not normalised; it normalises them with the saved preparation) and returns float32
+(N, classes) probabilities. The weights are
 read back with ``torch.load(weights_only=True)`` (models.io.load_model), and nothing is pickled:
 the wrapper :class:`ScatteringClassifier` is logged as code (classifier_model.py, MLflow's "models
 from code") and rebuilds the network at load time.
@@ -36,21 +38,21 @@ class ScatteringClassifier(PythonModel):
     np.ndarray hint tells MLflow not to infer a signature from ``predict`` (it is given)."""
 
     def load_context(self, context) -> None:
+        from parametricSN.data.preparation import ImagePreparation
         from parametricSN.models import load_model
 
         self.model, _, self.info = load_model(context.artifacts[SAVED_MODEL_KEY])
+        self.preparation = ImagePreparation.from_info(self.info)
 
     def predict(self, context, model_input: np.ndarray, params=None):
         """float32 (N, C, H, W) in [0, 1] -> float32 (N, classes) class probabilities."""
         import torch
 
-        from parametricSN.data.transforms import normalise
-
         if isinstance(model_input, dict) and len(model_input) == 1:  # a named tensor input
             (model_input,) = model_input.values()
         x = torch.as_tensor(np.asarray(model_input, dtype=np.float32))
         with torch.no_grad():
-            logits = self.model(normalise(x, self.info["mean"], self.info["std"]))
+            logits = self.model(self.preparation.normalize(x))
         return torch.softmax(logits.float(), dim=1).numpy()
 
 
@@ -95,9 +97,11 @@ def log_classifier(run, saved_folder: Path, info: dict) -> str:
     signature = ModelSignature(
         inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, int(info["in_channels"]), int(height), int(width)))]),
         outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, int(info["num_classes"])))]))
-    meta = {key: info[key] for key in ("class_names", "image_size", "in_channels", "mean", "std", "dataset")
-            if key in info}
-    meta["input"] = "float32 (N, C, H, W) in [0, 1], not normalised; the model normalises with mean/std"
+    meta = {key: info[key] for key in ("class_names", "image_size", "in_channels", "mean", "std", "dataset",
+                                       "preparation") if key in info}
+    meta["input"] = ("float32 (N, C, H, W) in [0, 1], not normalised; the model normalises with mean/std. "
+                     "From a file: resize to preparation.resize (aspect ratio kept if keep_aspect), then "
+                     "centre-crop to preparation.crop")
     from parametricSN.tracking.mlflow_run import quiet_downloads
 
     with _fluent_run(run.tracking_uri, run.run_id), quiet_downloads(), warnings.catch_warnings():

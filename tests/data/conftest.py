@@ -71,14 +71,22 @@ def write_cifar_folder(folder: Path, classes=("cat", "airplane", "dog"), train_p
                 index += 1
 
 
-def write_kth(folder: Path, materials=("wool", "cork", "linen"), per_sample=2, size=200):
-    """KTH-TIPS2-b/<material>/sample_<x>/*.png, RGB size×size: R = column ramp (x), G = 50 *
-    sample number (a=0..d=3), B = 10 * material position in sorted order + image number."""
+# (width, height) of image 1 of every material in each sample, as Pillow gives them: the real
+# KTH-TIPS2-b has 233 of its 4,752 images off 200×200, from 71 to 299 pixels a side (74 under 128),
+# e.g. cracker 60a-scale_10_im_7 (81×163) and corduroy 42b-scale_10_im_10 (258×94)
+KTH_ODD_SIZES = {"a": (199, 200), "b": (200, 187), "c": (95, 187), "d": (258, 94)}
+
+
+def write_kth(folder: Path, materials=("wool", "cork", "linen"), per_sample=2, size=200, odd_sizes=True):
+    """KTH-TIPS2-b/<material>/sample_<x>/*.png, RGB size×size but for image 1 of each sample
+    (KTH_ODD_SIZES, unless ``odd_sizes`` is false): R = column ramp (x), G = 50 * sample number
+    (a=0..d=3), B = 10 * material position in sorted order + image number."""
     for m, material in enumerate(sorted(materials)):
         for s, sample in enumerate("abcd"):
             for k in range(per_sample):
-                img = np.empty((size, size, 3), dtype=np.uint8)
-                img[..., 0] = (np.arange(size) % 256).astype(np.uint8)[None, :]
+                width, height = KTH_ODD_SIZES[sample] if odd_sizes and k == 1 else (size, size)
+                img = np.empty((height, width, 3), dtype=np.uint8)
+                img[..., 0] = (np.arange(width) % 256).astype(np.uint8)[None, :]
                 img[..., 1] = 50 * s
                 img[..., 2] = 10 * m + k
                 write_png(folder / material / f"sample_{sample}" / f"{m}{sample}-scale_{k}_im_1_col.png", img)
