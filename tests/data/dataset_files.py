@@ -80,7 +80,11 @@ KTH_ODD_SIZES = {"a": (199, 200), "b": (200, 187), "c": (95, 187), "d": (258, 94
 def write_kth(folder: Path, materials=("wool", "cork", "linen"), per_sample=2, size=200, odd_sizes=True):
     """KTH-TIPS2-b/<material>/sample_<x>/*.png, RGB size×size but for image 1 of each sample
     (KTH_ODD_SIZES, unless ``odd_sizes`` is false): R = column ramp (x), G = 50 * sample number
-    (a=0..d=3), B = 10 * material position in sorted order + image number."""
+    (a=0..d=3), B = 10 * material position in sorted order + image number. Beside the material
+    folders, the distribution's README.txt and kth-tips-2b-sizes.txt (not classes)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "README.txt").write_text("KTH-TIPS2-b\n")
+    (folder / "kth-tips-2b-sizes.txt").write_text("The standard size is 200 x 200\n")
     for m, material in enumerate(sorted(materials)):
         for s, sample in enumerate("abcd"):
             for k in range(per_sample):
