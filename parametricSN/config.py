@@ -35,6 +35,7 @@ from parametricSN.errors import UserError
 __all__ = [
     "Config",
     "DEFAULTS",
+    "apply_overrides",
     "DATASET_INFO",
     "DIGITS_TEST_SIZE",
     "HASH_EXCLUDED_KEYS",
@@ -55,6 +56,9 @@ HASH_EXCLUDED_KEYS = (
     "model.save",
     "scattering.filter_video",
     "dataset.data_root",
+    "general.checkpoint_minutes",
+    "general.checkpoint_dir",
+    "general.keep_checkpoints",
 )
 
 # Keys added after config hashes were first recorded, with their default: a key at this value is
@@ -101,6 +105,11 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "precision": Field("choice", "fp32", choices=("fp32", "bf16", "fp16"), aliases={
             "float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}),
         "compile": Field("bool", False),
+        # resumable runs (parametricSN.training.checkpoint): minutes between checkpoints (0 = every
+        # epoch), their folder (null: beside the store), kept after a FINISHED run or not
+        "checkpoint_minutes": Field("float", 10.0, minimum=0.0),
+        "checkpoint_dir": Field("str", None, nullable=True),
+        "keep_checkpoints": Field("bool", False),
     },
     "mlflow": {
         "tracking_uri": Field("str", "sqlite:///mlruns/store.db"),
@@ -292,14 +301,18 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
 
     Returns the normalised :class:`Config` (see :func:`validate_config`).
     """
-    raw = _read_yaml(Path(path))
-    structured = _structure(raw)
+    return validate_config(apply_overrides(_read_yaml(Path(path)), overrides))
+
+
+def apply_overrides(cfg: Mapping, overrides: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """A nested copy of ``cfg`` with ``section.key=value`` overrides applied (not yet validated)."""
+    structured = _structure(cfg)
     if isinstance(overrides, str):
         overrides = [overrides]
     for text in overrides:
         section, key, value = parse_override(text)
         structured.setdefault(section, {})[key] = value
-    return validate_config(structured)
+    return structured
 
 
 def validate_config(cfg: Mapping) -> Config:

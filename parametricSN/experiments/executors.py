@@ -32,7 +32,8 @@ class Job:
 
     ``plugins`` are ``"name=module:attr"`` head specs re-registered in the worker process (a spawned
     worker starts with only the built-in heads). ``threads`` is torch's intra-op thread count for
-    the run (None: leave torch's default).
+    the run (None: leave torch's default). ``resume_run_id``: continue that MLflow run from its
+    checkpoint (:func:`resume_training_in_worker`) instead of calling ``train_fn``.
     """
 
     index: int
@@ -41,6 +42,7 @@ class Job:
     train_fn: Callable[[dict], Any]
     plugins: tuple = ()
     threads: Optional[int] = None
+    resume_run_id: Optional[str] = None
 
 
 @dataclass
@@ -100,8 +102,10 @@ def execute(job: Job) -> Outcome:
     try:
         register_plugins(job.plugins)
         with _thread_allocation(job.threads):
-            result = job.train_fn(_on_worker_device(job.cfg))
-    except KeyboardInterrupt:
+            cfg = _on_worker_device(job.cfg)
+            result = (resume_training_in_worker(cfg, job.resume_run_id) if job.resume_run_id
+                      else job.train_fn(cfg))
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, or submitit requeuing the job
         raise
     except BaseException as error:  # noqa: BLE001 - isolate every failure of one run
         from parametricSN.errors import UserError
@@ -165,6 +169,45 @@ def run_training_in_worker(cfg: dict) -> Any:
     from parametricSN.run import run_training
 
     return run_training(cfg, progress=sys.stderr.isatty(), bar_position=1 + _WORKER["index"])
+
+
+def resume_training_in_worker(cfg, run_id: str, wait_s: float = 60.0) -> Any:
+    """Continue MLflow run ``run_id`` (of ``cfg``'s store) from its checkpoint, as
+    :func:`run_training_in_worker` trains. Waits up to ``wait_s`` for the run's lock (a requeued
+    cluster job may start while the stopped one is still exiting)."""
+    import sys
+
+    from parametricSN.run import run_training
+    from parametricSN.tracking.mlflow_run import absolute_tracking_uri
+    from parametricSN.tracking.resumable import open_resume
+
+    uri = absolute_tracking_uri(section(cfg, "mlflow").tracking_uri)
+    resume = open_resume(uri, run_id, wait_s=wait_s, warn=lambda line: print(line, file=sys.stderr))
+    return run_training(cfg, progress=sys.stderr.isatty(), bar_position=1 + _WORKER["index"], resume=resume)
+
+
+class TrainingJob:
+    """What submitit runs: ``TrainingJob()(job)`` is :func:`execute`. Checkpointable in submitit's
+    protocol: when SLURM is about to stop the job (time limit, preemption), :meth:`checkpoint`
+    writes the run's newest state and requeues the job as a resume of the same MLflow run (a run
+    stopped before its first epoch ended is requeued from the start)."""
+
+    def __call__(self, job: Job) -> Outcome:
+        return execute(job)
+
+    def checkpoint(self, job: Job):
+        import dataclasses
+
+        from submitit.helpers import DelayedSubmission
+
+        from parametricSN.training.checkpoint import ACTIVE
+
+        active = ACTIVE[-1] if ACTIVE else None
+        if active is not None:
+            active.write_latest()
+            if active.latest_written >= 0:
+                return DelayedSubmission(self, dataclasses.replace(job, resume_run_id=active.run_id))
+        return DelayedSubmission(self, job)
 
 
 # ---- executors ------------------------------------------------------------------------------
@@ -245,7 +288,9 @@ class LocalExecutor:
 
 
 def _with_threads(job: Job, threads: int) -> Job:
-    return Job(job.index, job.label, job.cfg, job.train_fn, job.plugins, threads)
+    import dataclasses
+
+    return dataclasses.replace(job, threads=threads)
 
 
 class SubmititExecutor:
@@ -303,10 +348,10 @@ class SubmititExecutor:
         executor = self._built
         jobs = [job if job.threads else _with_threads(job, self.cpus_per_run) for job in jobs]
         if self.cluster == "debug":  # runs inside submit(); no batching
-            handles = [executor.submit(execute, job) for job in jobs]
+            handles = [executor.submit(TrainingJob(), job) for job in jobs]
         else:
             with executor.batch():
-                handles = [executor.submit(execute, job) for job in jobs]
+                handles = [executor.submit(TrainingJob(), job) for job in jobs]
         self.submitted = handles
         for job, handle in zip(jobs, handles):
             print(f"submitted run {job.index + 1} as {self.cluster} job {handle.job_id}: {job.label}")

@@ -1,9 +1,10 @@
-"""Resume: which runs of a sweep are already done, according to MLflow.
+"""Resume: which runs of a sweep are already done, or can continue, according to MLflow.
 
 A run counts as done when its experiment holds a FINISHED run tagged with the same
 ``config_hash`` (the hash covers seed and every setting that changes the result, not the MLflow
-section, data paths or device — see ``parametricSN.config.config_hash``). FAILED, KILLED and
-RUNNING runs (a crash that never closed its run) are redone.
+section, data paths or device — see ``parametricSN.config.config_hash``). A KILLED, FAILED or
+crashed (still RUNNING, no process training it) run with a checkpoint continues from it, in the
+same MLflow run; one without a checkpoint is redone from the start.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from typing import Dict, Iterable, List, Optional
 
 @dataclass(frozen=True)
 class PriorRuns:
-    """MLflow's record of one config hash: the FINISHED run id (if any) and earlier statuses."""
+    """MLflow's record of one config hash: the FINISHED run id (if any), earlier statuses, and the
+    run that can continue from its checkpoint (if any, and none FINISHED)."""
 
     finished_run_id: Optional[str]
     statuses: tuple
+    resumable_run_id: Optional[str] = None
 
     @property
     def done(self) -> bool:
@@ -47,6 +50,7 @@ def prior_runs(tracking_uri: str, experiment_name: str, hashes: Iterable[str]) -
     hashes = list(dict.fromkeys(hashes))
     if not hashes or not store_exists(tracking_uri):
         return {}
+    from parametricSN.tracking.resumable import newest_resumable
     from parametricSN.tracking.store import open_client
 
     client = open_client(tracking_uri)
@@ -64,7 +68,8 @@ def prior_runs(tracking_uri: str, experiment_name: str, hashes: Iterable[str]) -
             continue
         finished = [run.info.run_id for run in runs if run.info.status == "FINISHED"]
         found[config_hash] = PriorRuns(finished[0] if finished else None,
-                                       tuple(run.info.status for run in runs))
+                                       tuple(run.info.status for run in runs),
+                                       None if finished else newest_resumable(runs))
     return found
 
 
@@ -78,6 +83,7 @@ def ensure_experiment(tracking_uri: str, experiment_name: str) -> str:
     """Create the experiment once, before parallel workers start (concurrent creation races);
     the same way a training run would (artifacts beside a sqlite store)."""
     from parametricSN.tracking.mlflow_run import ensure_experiment as ensure
+    from parametricSN.tracking.resumable import newest_resumable
     from parametricSN.tracking.store import open_client
 
     return ensure(open_client(tracking_uri), experiment_name, tracking_uri)

@@ -5,7 +5,7 @@
 
 Steps: expand the sweep (seeds × axes such as KTH samples × variants) → apply the command line (``--epochs``,
 ``--data-root``, ``--set section.key=value`` …) → validate each config → drop duplicates → skip
-runs MLflow already holds as FINISHED (resume) → execute the rest (local pool or submitit) →
+runs MLflow already holds as FINISHED, continue stopped ones from their checkpoints (resume) → execute the rest (local pool or submitit) →
 print one line per run and a final summary line. A failed run is reported and the others go on;
 the exit status is 1 when any run failed, 2 for bad input.
 
@@ -295,10 +295,13 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
                 say(f"[{index + 1:>{width}}/{total}] SKIPPED   {run_label(cfg)}: already FINISHED as run "
                     f"{record.finished_run_id}")
                 continue
+            resume = record.resumable_run_id if record is not None else None
             note = statuses_summary(record)
-            if note:
+            if resume:
+                say(f"[{index + 1:>{width}}/{total}] resume    {run_label(cfg)}: run {resume} from its checkpoint")
+            elif note:
                 say(f"[{index + 1:>{width}}/{total}] rerun     {run_label(cfg)} ({note})")
-            jobs.append(Job(index, run_label(cfg), cfg, train_fn, plugins))
+            jobs.append(Job(index, run_label(cfg), cfg, train_fn, plugins, resume_run_id=resume))
 
     def on_done(outcome: Outcome) -> None:
         head = f"[{outcome.index + 1:>{width}}/{total}] {outcome.status:<9} {outcome.label}"

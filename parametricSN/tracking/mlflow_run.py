@@ -136,6 +136,7 @@ class MlflowRun:
         self.status: str = "RUNNING"
         self._pending: list = []
         self._last_flush = time.monotonic()
+        self._logged_until: dict[str, int] = {}  # resumed run: metric → last step it already holds
 
     @classmethod
     def start(cls, tracking_uri: str, experiment_name: str, run_name: str | None = None,
@@ -151,6 +152,22 @@ class MlflowRun:
                                               tags={k: str(v) for k, v in (tags or {}).items()}),
                     tracking_uri, f"creating a run in experiment {experiment_name!r}")
         return cls(client, run.info.run_id, tracking_uri, experiment_id)
+
+    @classmethod
+    def attach(cls, tracking_uri: str, run_id: str) -> "MlflowRun":
+        """Continue the existing run ``run_id`` (a resumed run): marked RUNNING again; a metric is
+        not logged again at a step the run already holds (so no step appears twice), the values
+        logged before the interruption stay. StoreError when the store cannot be reached."""
+        from parametricSN.tracking.store import open_client, retry
+
+        client = open_client(tracking_uri)
+        record = retry(lambda: client.get_run(run_id), tracking_uri, f"reading run {run_id}")
+        run = cls(client, run_id, tracking_uri, record.info.experiment_id)
+        for key in record.data.metrics:
+            history = run._call(f"reading metric {key}", lambda: client.get_metric_history(run_id, key))
+            run._logged_until[key] = max(metric.step for metric in history)
+        run._call("marking the run RUNNING", lambda: client.update_run(run_id, status="RUNNING"))
+        return run
 
     def _call(self, what: str, call):
         """``call()`` with the store's retry on a locked SQLite file and its one-line errors."""
@@ -178,7 +195,8 @@ class MlflowRun:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        self._pending += [Metric(str(k), float(v), now, int(step)) for k, v in metrics.items()]
+        self._pending += [Metric(str(k), float(v), now, int(step)) for k, v in metrics.items()
+                          if int(step) > self._logged_until.get(str(k), -1)]
         if len(self._pending) >= _FLUSH_COUNT or time.monotonic() - self._last_flush > _FLUSH_SECONDS:
             self.flush()
 
