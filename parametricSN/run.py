@@ -159,7 +159,7 @@ def _train(cfg, *, progress: bool, figures: bool, bar_position: int | None, resu
                                       total_steps=schedule.total_steps, device=device))
             log_data_inputs(run, data)
         else:
-            run.set_tags({RESUMES_TAG: resume.resumes})
+            run.set_tags({RESUMES_TAG: resume.resumes, CHECKPOINT_TAG: folder})
             for name, values in history.items():  # what a killed process had not yet written
                 for step, value in values:
                     run.log_metrics({name: value}, step)

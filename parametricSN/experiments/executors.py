@@ -300,15 +300,21 @@ class SubmititExecutor:
     (submitit's LocalExecutor: one subprocess per job on this machine) or "debug" (in this process).
     Job logs and pickles go to ``folder`` (``%j`` becomes the job id). With ``wait=False`` the
     jobs are submitted and their ids printed, and :meth:`run` returns without outcomes.
+
+    A job that reaches its time limit or is preempted is signalled (on SLURM ``signal_delay_s``
+    seconds before the limit, sbatch's ``--signal``), checkpoints its run and is requeued as a resume of the same
+    MLflow run (:class:`TrainingJob`), at most ``max_requeues`` times for time limits.
     """
 
     def __init__(self, cluster: str = "slurm", folder: str = "outputs/submitit/%j",
                  partition: Optional[str] = None, timeout_min: int = 60 * 24,
                  gpus_per_run: int = 1, cpus_per_run: int = 4, mem_gb: Optional[float] = None,
-                 wait: bool = True, poll_s: Optional[float] = None, name: str = "parametricSN"):
+                 wait: bool = True, poll_s: Optional[float] = None, name: str = "parametricSN",
+                 signal_delay_s: int = 120, max_requeues: int = 10):
         self.cluster, self.folder, self.partition = cluster, folder, partition
         self.timeout_min, self.gpus_per_run, self.cpus_per_run = timeout_min, gpus_per_run, cpus_per_run
         self.mem_gb, self.wait, self.name = mem_gb, wait, name
+        self.signal_delay_s, self.max_requeues = signal_delay_s, max_requeues
         self.poll_s = poll_s if poll_s is not None else (30.0 if cluster == "slurm" else 0.5)
         self.submitted: List[Any] = []
         self._built = None
@@ -317,6 +323,8 @@ class SubmititExecutor:
         """The AutoExecutor parameters (``slurm_*`` and GPUs only for SLURM)."""
         params: Dict[str, Any] = {"timeout_min": self.timeout_min, "name": self.name,
                                   "cpus_per_task": self.cpus_per_run}
+        if self.cluster == "slurm":
+            params["slurm_signal_delay_s"] = self.signal_delay_s
         if self.cluster == "slurm":
             params["gpus_per_node"] = self.gpus_per_run
             if self.partition:
@@ -331,7 +339,8 @@ class SubmititExecutor:
         from parametricSN.errors import UserError
 
         try:
-            executor = submitit.AutoExecutor(folder=self.folder, cluster=self.cluster)
+            requeues = {f"{self.cluster}_max_num_timeout": self.max_requeues} if self.cluster in ("slurm", "local") else {}
+            executor = submitit.AutoExecutor(folder=self.folder, cluster=self.cluster, **requeues)
         except RuntimeError as error:  # e.g. no srun on this machine
             raise UserError(f"--executor {self.cluster}: {error} (use --executor local here)") from None
         executor.update_parameters(**self.parameters())

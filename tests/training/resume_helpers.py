@@ -1,6 +1,10 @@
 """Helpers of the checkpoint / resume tests: a run config whose every random state matters, and
 the numbers two runs are compared by."""
 
+import time
+from pathlib import Path
+from typing import Callable
+
 import torch
 from mlflow.tracking import MlflowClient
 
@@ -51,3 +55,17 @@ def assert_same_run(store_uri: str, reference_id: str, resumed_id: str, folder_o
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def wait_for_checkpoint(root: Path, epoch: int, alive: Callable[[], bool], timeout_s: float = 120) -> str:
+    """The run id whose checkpoint folder under ``root`` first holds epoch ``epoch`` or later;
+    AssertionError when ``alive()`` turns false (the training process ended) or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for folder in root.glob("*"):
+            files = checkpoint_files(folder)
+            if files and int(files[0].stem.split("-")[1]) >= epoch:
+                return folder.name
+        assert alive(), "the training process ended before the checkpoint appeared"
+        time.sleep(0.02)
+    raise AssertionError(f"no checkpoint of epoch {epoch} appeared in {root}")

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from parametricSN.run import run_training
 from parametricSN.training import checkpoint as checkpoint_module
 from parametricSN.training.checkpoint import checkpoint_files
 
-from resume_helpers import assert_same_run, resumable_cfg
+from resume_helpers import assert_same_run, resumable_cfg, wait_for_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 CHILD_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
@@ -104,25 +103,13 @@ def _start_training(uri: str, tmp_path: Path) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=tmp_path, env=CHILD_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _wait_for_checkpoint(tmp_path: Path, process: subprocess.Popen, epoch: int) -> str:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        for folder in (tmp_path / "checkpoints").glob("*"):
-            files = checkpoint_files(folder)
-            if files and int(files[0].stem.split("-")[1]) >= epoch:
-                return folder.name
-        assert process.poll() is None, process.stdout.read()
-        time.sleep(0.02)
-    raise AssertionError("no checkpoint appeared")
-
-
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM])
 def test_a_killed_process_resumes_exactly(tmp_path, stop):
     """SIGKILL at whatever point the run is (the run stays RUNNING, its last checkpoint is at most
     one epoch old) or SIGTERM (the run ends KILLED after writing its newest state)."""
     uri = f"sqlite:///{tmp_path}/store.db"
     process = _start_training(uri, tmp_path)
-    run_id = _wait_for_checkpoint(tmp_path, process, 3)
+    run_id = wait_for_checkpoint(tmp_path / "checkpoints", 3, lambda: process.poll() is None)
     process.send_signal(stop)
     output = process.communicate(timeout=60)[0]
     status = MlflowClient(tracking_uri=uri).get_run(run_id).info.status
