@@ -333,7 +333,8 @@ def test_config_hash_ignores_mlflow_and_bookkeeping_keys():
     assert len(base) == 40 and int(base, 16) >= 0
     assert config_hash({"mlflow": {"experiment_name": "other", "run_name": "x",
                                    "tracking_uri": "sqlite:///elsewhere.db"}}) == base
-    changed = {"general": {"cores": 1, "device": "cpu"}, "model": {"save": True},
+    changed = {"general": {"cores": 1, "device": "cpu", "checkpoint_minutes": 0, "checkpoint_dir": "/ckpt",
+                           "keep_checkpoints": True}, "model": {"save": True},
                "scattering": {"filter_video": True}, "dataset": {"data_root": "/somewhere"}}
     assert {f"{s}.{k}" for s, keys in changed.items() for k in keys} == set(HASH_EXCLUDED_KEYS)
     assert config_hash(changed) == base
