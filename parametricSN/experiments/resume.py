@@ -17,11 +17,13 @@ from typing import Dict, Iterable, List, Optional
 @dataclass(frozen=True)
 class PriorRuns:
     """MLflow's record of one config hash: the FINISHED run id (if any), earlier statuses, and the
-    run that can continue from its checkpoint (if any, and none FINISHED)."""
+    run that can continue from its checkpoint (if any, and none FINISHED), and the run another
+    process is training now (if any)."""
 
     finished_run_id: Optional[str]
     statuses: tuple
     resumable_run_id: Optional[str] = None
+    training_run_id: Optional[str] = None  # RUNNING and being trained by another process now
 
     @property
     def done(self) -> bool:
@@ -50,7 +52,7 @@ def prior_runs(tracking_uri: str, experiment_name: str, hashes: Iterable[str]) -
     hashes = list(dict.fromkeys(hashes))
     if not hashes or not store_exists(tracking_uri):
         return {}
-    from parametricSN.tracking.resumable import newest_resumable
+    from parametricSN.tracking.resumable import being_trained, newest_resumable
     from parametricSN.tracking.store import open_client
 
     client = open_client(tracking_uri)
@@ -67,9 +69,11 @@ def prior_runs(tracking_uri: str, experiment_name: str, hashes: Iterable[str]) -
         if not runs:
             continue
         finished = [run.info.run_id for run in runs if run.info.status == "FINISHED"]
+        training = [run.info.run_id for run in runs if being_trained(run)]
         found[config_hash] = PriorRuns(finished[0] if finished else None,
                                        tuple(run.info.status for run in runs),
-                                       None if finished else newest_resumable(runs))
+                                       None if finished else newest_resumable(runs),
+                                       training[0] if training else None)
     return found
 
 
@@ -83,7 +87,7 @@ def ensure_experiment(tracking_uri: str, experiment_name: str) -> str:
     """Create the experiment once, before parallel workers start (concurrent creation races);
     the same way a training run would (artifacts beside a sqlite store)."""
     from parametricSN.tracking.mlflow_run import ensure_experiment as ensure
-    from parametricSN.tracking.resumable import newest_resumable
+    from parametricSN.tracking.resumable import being_trained, newest_resumable
     from parametricSN.tracking.store import open_client
 
     return ensure(open_client(tracking_uri), experiment_name, tracking_uri)

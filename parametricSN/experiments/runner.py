@@ -295,6 +295,11 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
                 say(f"[{index + 1:>{width}}/{total}] SKIPPED   {run_label(cfg)}: already FINISHED as run "
                     f"{record.finished_run_id}")
                 continue
+            if record is not None and record.training_run_id and not record.done:
+                skipped += 1
+                say(f"[{index + 1:>{width}}/{total}] SKIPPED   {run_label(cfg)}: run {record.training_run_id} is "
+                    f"being trained by another process")
+                continue
             resume = record.resumable_run_id if record is not None else None
             note = statuses_summary(record)
             if resume:

@@ -92,6 +92,12 @@ def resumable(run: Any) -> bool:
     return bool(checkpoint_files(Path(folder))) and not is_locked(Path(folder))
 
 
+def being_trained(run: Any) -> bool:
+    """True when an MLflow run (a ``search_runs`` result) is RUNNING and a process holds its lock."""
+    folder = run.data.tags.get(CHECKPOINT_TAG)
+    return run.info.status == "RUNNING" and bool(folder) and is_locked(Path(folder))
+
+
 def newest_resumable(runs: Iterable[Any]) -> Optional[str]:
     """The id of the most recently started resumable run among ``runs``, else None."""
     candidates = sorted((run for run in runs if resumable(run)), key=lambda run: run.info.start_time or 0)

@@ -58,6 +58,36 @@ def test_a_sweep_rerun_resumes_its_killed_run(tmp_path, monkeypatch):
     assert_same_run(uri, reference.run_id, killed.info.run_id, lambda run_id: tmp_path / "checkpoints" / run_id)
 
 
+def test_a_sweep_leaves_alone_a_run_another_process_is_training(tmp_path, monkeypatch):
+    from mlflow.tracking import MlflowClient as Client
+
+    from parametricSN.training.checkpoint import RunLock
+
+    uri = f"sqlite:///{tmp_path}/store.db"
+    cfg = resumable_cfg(uri, epochs=2)
+    sweep = Sweep("resume", {key: value for key, value in cfg.items() if key != "mlflow"}, seeds=(3,), variants=())
+    original = checkpoint_module.Checkpointer.epoch_end
+
+    def crash(self, loop):  # a process that dies without closing its run, as after SIGKILL
+        original(self, loop)
+        raise SystemExit
+
+    with monkeypatch.context() as patch:
+        patch.setattr(checkpoint_module.Checkpointer, "epoch_end", crash)
+        with pytest.raises(SystemExit):
+            run_sweep(sweep, ["--tracking-uri", uri], out=io.StringIO())
+    [run] = runs(uri)
+    Client(tracking_uri=uri).update_run(run.info.run_id, status="RUNNING")
+    lock = RunLock(tmp_path / "checkpoints" / run.info.run_id).acquire(run.info.run_id)  # "another process"
+    try:
+        out = io.StringIO()
+        assert run_sweep(sweep, ["--tracking-uri", uri], out=out) == 0
+        assert f"SKIPPED   " in out.getvalue() and "being trained by another process" in out.getvalue()
+        assert len(runs(uri)) == 1
+    finally:
+        lock.release()
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
