@@ -136,7 +136,11 @@ def _train(cfg, *, progress: bool, figures: bool, bar_position: int | None, resu
                   **provenance_tags(device, data)},
         )
         folder = checkpoint_folder(cfg.general.checkpoint_dir, tracking_uri, run.run_id)
-        lock = RunLock(folder).acquire(run.run_id)
+        try:
+            lock = RunLock(folder).acquire(run.run_id)
+        except BaseException:  # e.g. a read-only checkpoint folder: the run must not stay RUNNING
+            run.end("FAILED")
+            raise
     else:
         run = MlflowRun.attach(tracking_uri, resume.run_id)
         folder, lock = resume.folder, resume.lock
