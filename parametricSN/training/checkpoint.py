@@ -282,7 +282,11 @@ class RunLock:
     def __init__(self, folder: Path):
         from filelock import FileLock
 
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UserError(f"general.checkpoint_dir: cannot create {folder} ({error.strerror or error}); "
+                            f"set it to a writable folder") from None
         self.lock = FileLock(str(folder / LOCK_NAME))
 
     def acquire(self, run_id: str, wait_s: float = 0.0) -> "RunLock":

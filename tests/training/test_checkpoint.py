@@ -185,3 +185,14 @@ def test_checkpoints_move_with_checkpoint_dir(killed_run, tmp_path):
     assert resume(uri, run_id, "--checkpoint-dir", str(moved)) == 0
     tags = MlflowClient(tracking_uri=uri).get_run(run_id).data.tags
     assert tags["parametricSN.checkpoint_dir"] == str(moved / run_id)
+
+
+def test_an_unwritable_checkpoint_folder_is_one_line_and_the_run_ends_failed(tmp_path):
+    uri = f"sqlite:///{tmp_path}/store.db"
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the checkpoint folder should go")
+    with pytest.raises(UserError, match="general.checkpoint_dir: cannot create .* set it to a writable folder"):
+        run_training(resumable_cfg(uri, epochs=1, checkpoint_dir=str(blocker)), progress=False, figures=False)
+    client = MlflowClient(tracking_uri=uri)
+    [run] = client.search_runs([client.get_experiment_by_name("resume").experiment_id])
+    assert run.info.status == "FAILED"
