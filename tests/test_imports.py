@@ -1,12 +1,11 @@
 """The package's imports: one-way dependencies and no stale names.
 
-Read statically (``ast``) so that imports inside functions count too: a circle made of deferred
+Read statically (``ast``), so that imports inside functions count too: a circle made of deferred
 imports works until someone moves one of them to the top of its module, and a stale import inside
-a function fails only when that function runs. A fresh interpreter then imports every module.
+a function fails only when that function runs. (Importing every module in a fresh interpreter
+instead took 24 s on the 2-core machine and sees neither.)
 """
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,10 +111,3 @@ def test_every_import_of_the_package_names_something_that_exists():
                 stale.append(f"{where}: {module} has no {name}")
     assert not stale, "\n".join(stale)
 
-
-def test_every_module_imports_in_a_fresh_interpreter():
-    names = [name for name in MODULES if not name.endswith("__main__")]
-    code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
-    result = subprocess.run([sys.executable, "-c", code, *names], cwd=ROOT, capture_output=True, text=True,
-                            timeout=600)
-    assert result.returncode == 0, result.stderr[-2000:]

@@ -135,8 +135,8 @@ def write_figures(out: Path, labels: Mapping[str, str], results: Mapping[str, tu
                   deformations: Sequence[Deformation], image: torch.Tensor,
                   count: int = STRENGTH_COUNT) -> list[Path]:
     """deformation_<name>.png and images_<name>.png per deformation; image: (C, H, W) in [0, 1]."""
-    from parametricSN.analysis import stability_figures
-    from parametricSN.tracking import figures
+    from parametricSN.figures.canvas import save_figure
+    from parametricSN.figures.deformation import plot_deformation, plot_image_pair
 
     paths = []
     for d in deformations:
@@ -144,11 +144,11 @@ def write_figures(out: Path, labels: Mapping[str, str], results: Mapping[str, tu
         after_title = f"{d.name} at {d.max_strength:g}"
         curves = {labels[m]: results[m][0][d.name] for m in results}
         baselines = {labels[m]: results[m][1] for m in results}
-        fig = stability_figures.plot_deformation(d.name, d.strengths(count), curves, baselines, xlabel=d.xlabel,
-                                       before=image, after=strongest, after_title=after_title)
-        paths.append(figures.save_figure(fig, out / f"deformation_{d.name}.png"))
-        pair = stability_figures.plot_image_pair(image, strongest, ("x", after_title))
-        paths.append(figures.save_figure(pair, out / f"images_{d.name}.png"))
+        fig = plot_deformation(d.name, d.strengths(count), curves, baselines, xlabel=d.xlabel,
+                               before=image, after=strongest, after_title=after_title)
+        paths.append(save_figure(fig, out / f"deformation_{d.name}.png"))
+        pair = plot_image_pair(image, strongest, ("x", after_title))
+        paths.append(save_figure(pair, out / f"images_{d.name}.png"))
     return paths
 
 

@@ -190,7 +190,7 @@ class MlflowRun:
 
     def log_figure(self, fig, artifact_file: str) -> None:
         """Save a matplotlib Figure as PNG under ``artifact_file`` (e.g. 'figures/loss.png'), close it."""
-        from parametricSN.tracking.figures import save_figure
+        from parametricSN.figures.canvas import save_figure
 
         folder, _, name = artifact_file.rpartition("/")
         with tempfile.TemporaryDirectory() as tmp:
