@@ -31,9 +31,10 @@ from parametricSN.experiments.sweeps import variant_label
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/store.db"
 METRIC = "final_test_acc"
-# Params that legitimately differ between the runs of one cell (seeds, KTH samples, bookkeeping).
+# Params that legitimately differ between the runs of one cell (seeds, KTH samples, bookkeeping;
+# general.save_metric: a retired key that only runs logged before it went carry).
 CELL_FREE_KEYS = ("general.seed", "dataset.sample", "general.cores", "general.device", "model.save",
-                  "scattering.filter_video", "dataset.data_root")
+                  "scattering.filter_video", "dataset.data_root", "general.save_metric")
 
 
 @dataclass(frozen=True)
