@@ -63,11 +63,6 @@ class Representation:
         return torch.cat(out)
 
 
-def relative_distances(reference: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
-    """‖other − reference‖₂ / ‖reference‖₂ per row: (B, D), (B, D) → (B,)."""
-    return (other - reference).norm(dim=1) / reference.norm(dim=1)
-
-
 def deformation_curve(represent: Representation, images: torch.Tensor, deformation: Deformation,
                       strengths: np.ndarray) -> np.ndarray:
     """Mean over the N images (N, C, H, W) in [0, 1] of the relative distance at each strength → (S,).
