@@ -29,14 +29,12 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from parametricSN.catalog import DATASET_INFO, DIGITS_TEST_SIZE
+from parametricSN.catalog import DATASET_INFO
 from parametricSN.errors import UserError
 
 __all__ = [
     "Config",
     "DEFAULTS",
-    "DATASET_INFO",
-    "DIGITS_TEST_SIZE",
     "HASH_EXCLUDED_KEYS",
     "config_hash",
     "flatten_config",

@@ -27,7 +27,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from parametricSN.errors import UserError
 from parametricSN.experiments.published import FULL_TRAIN_SIZE, PUBLISHED, VARIANT_ORDER
 from parametricSN.experiments.recipes import recipe_of
-from parametricSN.experiments.sweeps import variant_label
+from parametricSN.labels import variant_label
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/store.db"
 METRIC = "final_test_acc"
