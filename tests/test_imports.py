@@ -38,6 +38,13 @@ def imported_module(module: str, name) -> str:
     return f"{module}.{name}" if f"{module}.{name}" in MODULES else module
 
 
+def top_level_imports(path: Path) -> set:
+    """Names a module binds at its top by importing them."""
+    return {(alias.asname or alias.name).split(".")[0]
+            for node in ast.parse(path.read_text(encoding="utf-8")).body
+            if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+
+
 def top_level_names(path: Path) -> set:
     """Names bound at the top of a module (also inside top-level if / try / with blocks)."""
     names, body = set(), list(ast.parse(path.read_text(encoding="utf-8")).body)
@@ -111,3 +118,13 @@ def test_every_import_of_the_package_names_something_that_exists():
                 stale.append(f"{where}: {module} has no {name}")
     assert not stale, "\n".join(stale)
 
+
+
+def test_names_are_taken_from_the_module_that_defines_them():
+    # No module serves as a shim for a name it only imports (a package's __init__, which states its
+    # public API, may); a re-export kept "for compatibility" is what this rules out.
+    passed_on = {module: top_level_imports(path) for module, path in MODULES.items() if path.name != "__init__.py"}
+    second_hand = [f"{path.relative_to(ROOT)}:{line}: {name} from {module}, which only imports it"
+                   for path in SOURCES for line, module, name in imports(path)
+                   if name in passed_on.get(module, ()) and f"{module}.{name}" not in MODULES]
+    assert not second_hand, "\n".join(second_hand)
