@@ -29,15 +29,13 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from parametricSN.catalog import DATASET_INFO, DIGITS_TEST_SIZE
+from parametricSN.catalog import DATASET_INFO
 from parametricSN.errors import UserError
 
 __all__ = [
     "Config",
     "DEFAULTS",
     "apply_overrides",
-    "DATASET_INFO",
-    "DIGITS_TEST_SIZE",
     "HASH_EXCLUDED_KEYS",
     "config_hash",
     "flatten_config",
@@ -72,9 +70,16 @@ HASH_NEUTRAL_DEFAULTS = {
     "dataset.skip_unreadable": False,
 }
 
+# Keys removed from the schema after config hashes were first recorded, with the value every
+# recorded hash saw: put back before hashing, so that recorded hashes (and resume) still hold.
+HASH_RETIRED_KEYS = {"general.save_metric": True}
+
 # Keys the predecessor's YAML files carried but nothing reads any more: dropped with a warning so
 # that its users' configs still load.
 OBSOLETE_KEYS = {("optim", "phase_num"), ("optim", "phase_ends"), ("optim", "alternating")}
+# general.save_metric (never read) is dropped silently: the predecessor's files and every model
+# saved before it went carry it, and their users cannot act on a warning about it.
+SILENTLY_DROPPED_KEYS = {("general", "save_metric")}
 
 @dataclass(frozen=True)
 class Field:
@@ -100,7 +105,6 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "general": {
         "cores": Field("int", None, nullable=True, minimum=1),
         "seed": Field("int", 0, minimum=0, maximum=2**32 - 1),
-        "save_metric": Field("bool", True),  # inert: nothing reads it; kept so old files and hashes hold
         "device": Field("device", "auto"),
         "precision": Field("choice", "fp32", choices=("fp32", "bf16", "fp16"), aliases={
             "float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}),
@@ -372,7 +376,7 @@ def flatten_config(cfg: Mapping) -> dict[str, object]:
 
 def config_hash(cfg: Mapping) -> str:
     """SHA-1 hex digest of the normalised config without ``mlflow``, HASH_EXCLUDED_KEYS and the
-    HASH_NEUTRAL_DEFAULTS keys left at their default.
+    HASH_NEUTRAL_DEFAULTS keys left at their default, with the HASH_RETIRED_KEYS put back.
 
     Two configs that run the same computation hash alike, whatever their spelling or which
     defaults they wrote out; the digest is the same in every process.
@@ -386,6 +390,9 @@ def config_hash(cfg: Mapping) -> str:
         section, key = dotted.split(".")
         if normalised[section][key] == default:
             normalised[section].pop(key)
+    for dotted, value in HASH_RETIRED_KEYS.items():
+        section, key = dotted.split(".")
+        normalised[section][key] = value
     canonical = json.dumps(normalised, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
                            allow_nan=False)
     return hashlib.sha1(canonical.encode("ascii")).hexdigest()
@@ -471,6 +478,8 @@ def _canonical_key(section: str, name: Any) -> str | None:
     lowered = str(name).strip().lower()
     if lowered in by_lower:
         return by_lower[lowered]
+    if (section, lowered) in SILENTLY_DROPPED_KEYS:
+        return None
     if (section, lowered) in OBSOLETE_KEYS:
         warnings.warn(f"{section}.{name}: obsolete key from the predecessor's configs; ignored",
                       stacklevel=4)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
+from parametricSN.tracking.store import sqlite_path
+
 
 @dataclass(frozen=True)
 class PriorRuns:
@@ -28,13 +30,6 @@ class PriorRuns:
     @property
     def done(self) -> bool:
         return self.finished_run_id is not None
-
-
-def sqlite_path(tracking_uri: str) -> Optional[Path]:
-    """The database file of a ``sqlite:///path`` URI, else None."""
-    from parametricSN.tracking.mlflow_run import sqlite_path as path_of
-
-    return path_of(tracking_uri)
 
 
 def store_exists(tracking_uri: str) -> bool:

@@ -26,13 +26,15 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
 from tqdm import tqdm
 
+from parametricSN.config import flatten_config
 from parametricSN.errors import UserError
 from parametricSN.experiments.executors import (
     FINISHED, Job, LocalExecutor, Outcome, SubmititExecutor, run_training_in_worker,
 )
 from parametricSN.plugins import head_plugin, load_object, register_head_option
 from parametricSN.experiments.recipes import FILTER_RECIPES, named_recipe, recipe_of
-from parametricSN.experiments.sweeps import Sweep, deep_update, flatten, variant_label
+from parametricSN.experiments.sweeps import Sweep, deep_update
+from parametricSN.labels import variant_label
 from parametricSN.tracking.store import cluster_note
 
 Recipe = Callable[[dict], Optional[dict]]
@@ -156,7 +158,7 @@ def _load_recipes(specs: Sequence[str]) -> List[Recipe]:
 
 def describe(cfg: dict) -> str:
     """One line naming a run's variant, seed and the settings the published tables vary."""
-    flat = flatten(cfg)
+    flat = flatten_config(cfg)
     parts = [f"{variant_label(flat):<12}", f"seed={flat.get('general.seed')}"]
     if flat.get("dataset.name") == "kth":
         parts.append(f"sample={flat.get('dataset.sample')}")
@@ -178,7 +180,7 @@ def describe(cfg: dict) -> str:
 
 
 def run_label(cfg: dict) -> str:
-    flat = flatten(cfg)
+    flat = flatten_config(cfg)
     label = f"{variant_label(flat)} seed={flat.get('general.seed')}"
     if flat.get("dataset.name") == "kth":
         label += f" sample={flat.get('dataset.sample')}"

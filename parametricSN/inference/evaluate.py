@@ -127,7 +127,7 @@ def main(argv=None) -> int:
     """``evaluate`` command: 0 after scoring; UserError (exit 2) for bad input."""
     from sklearn.metrics import classification_report
 
-    from parametricSN.tracking.figures import save_figure
+    from parametricSN.figures.canvas import save_figure
 
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     root = labelled_root(Path(args.data).expanduser())

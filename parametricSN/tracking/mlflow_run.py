@@ -10,13 +10,15 @@ command and the MLflow 3 addresses of a run in the "Model training" view.
 
 A run ends exactly once, as FINISHED, FAILED or KILLED (:meth:`MlflowRun.end`); used as a context
 manager it ends FAILED on an exception and KILLED on KeyboardInterrupt, so it never stays RUNNING.
+
+Built on :mod:`parametricSN.tracking.store` (opening a store, retries, one-line errors), which
+knows nothing of runs: the dependency goes one way.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-
 import tempfile
 import time
 import warnings
@@ -24,19 +26,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from parametricSN.errors import UserError
+from parametricSN.tracking.store import open_client, retry, sqlite_path
 
 MAX_PARAM_LENGTH = 6000  # MLflow's limit on one param value
 _PARAMS_PER_BATCH = 100
 _FLUSH_SECONDS = 2.0
 _FLUSH_COUNT = 900
-
-
-def sqlite_path(tracking_uri: str) -> Path | None:
-    """The database file of a ``sqlite:///…`` URI (relative to the cwd unless absolute), else None."""
-    prefix = "sqlite:///"
-    if not tracking_uri.startswith(prefix) or tracking_uri.endswith(":memory:"):
-        return None
-    return Path(tracking_uri[len(prefix):].split("?", 1)[0])
 
 
 def absolute_tracking_uri(tracking_uri: str) -> str:
@@ -96,8 +91,6 @@ def ensure_experiment(client, name: str, tracking_uri: str) -> str:
     """The id of experiment ``name``, created (artifacts beside a sqlite db) if missing."""
     from mlflow.exceptions import MlflowException
 
-    from parametricSN.tracking.store import retry
-
     def find():
         return retry(lambda: client.get_experiment_by_name(name), tracking_uri, f"reading experiment {name!r}")
 
@@ -144,8 +137,6 @@ class MlflowRun:
         """Create (and start) a run in ``experiment_name`` of the store at ``tracking_uri``.
 
         Raises StoreError (one line) when the store cannot be reached or written."""
-        from parametricSN.tracking.store import open_client, retry
-
         client = open_client(tracking_uri)
         experiment_id = ensure_experiment(client, experiment_name, tracking_uri)
         run = retry(lambda: client.create_run(experiment_id, run_name=run_name,
@@ -171,8 +162,6 @@ class MlflowRun:
 
     def _call(self, what: str, call):
         """``call()`` with the store's retry on a locked SQLite file and its one-line errors."""
-        from parametricSN.tracking.store import retry
-
         return retry(call, self.tracking_uri, f"{what} (run {self.run_id})")
 
     # ------------------------------------------------------------------ logging
@@ -219,7 +208,7 @@ class MlflowRun:
 
     def log_figure(self, fig, artifact_file: str) -> None:
         """Save a matplotlib Figure as PNG under ``artifact_file`` (e.g. 'figures/loss.png'), close it."""
-        from parametricSN.tracking.figures import save_figure
+        from parametricSN.figures.canvas import save_figure
 
         folder, _, name = artifact_file.rpartition("/")
         with tempfile.TemporaryDirectory() as tmp:

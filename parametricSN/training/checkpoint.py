@@ -51,7 +51,7 @@ _FILE = re.compile(r"^epoch-(\d{6,})\.pt$")
 
 def checkpoint_folder(checkpoint_dir: str | None, tracking_uri: str, run_id: str) -> Path:
     """The absolute folder of run ``run_id``'s checkpoints (see the module docstring)."""
-    from parametricSN.tracking.mlflow_run import sqlite_path
+    from parametricSN.tracking.store import sqlite_path
 
     if checkpoint_dir:
         root = Path(checkpoint_dir).expanduser()
