@@ -114,7 +114,7 @@ def test_predict_reports_unreadable_files_and_exit_status(trained, tmp_path, cap
     broken.write_bytes(good.read_bytes()[:50])   # truncated
     csv_path = tmp_path / "p.csv"
     args = ["--run", run_id, "--tracking-uri", store, "--output", str(csv_path), "--top-k", "2", "--no-progress"]
-    assert predict.main(args + [str(good), str(broken)]) == 0
+    assert predict.main([str(good)] + args + [str(broken)]) == 0   # paths between the options
     assert "cannot read" in capsys.readouterr().err
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
