@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from parametricSN.errors import UserError
 from parametricSN.inference import evaluate, predict
 from parametricSN.run import run_training
 
-from folder_images import folder_cfg, write_class_folder
+from folder_images import folder_cfg, picture, save, write_class_folder
 
 CLASSES = {"circle": 6, "square": 5, "star": 7}   # unequal on purpose
 
@@ -105,6 +106,25 @@ def test_evaluate_and_predict_agree(trained, tmp_path, capsys):
     correct = sum(Path(r["path"]).parent.name == r["predicted"] for r in rows)
     assert 100.0 * correct / len(rows) == pytest.approx(accuracy, abs=0.005)
     assert all(float(r["probability"]) >= float(r["probability_2"]) >= float(r["probability_3"]) for r in rows)
+
+
+def test_evaluate_warns_in_one_line_when_the_folder_holds_training_images(trained, tmp_path, capsys):
+    root, store, run_id, client = trained
+    mixed = tmp_path / "mixed"
+    for label, name in enumerate(sorted(CLASSES)):   # per class: a renamed copy of a training image, a new one
+        (mixed / name).mkdir(parents=True)
+        seen = sorted((root / "train" / name).iterdir())[1]
+        shutil.copy(seen, mixed / name / f"renamed{seen.suffix}")
+        save(mixed / name / "new.png", picture(label, 500))
+    args = ["--run", run_id, "--tracking-uri", store, "--no-progress"]
+    assert evaluate.main(args + ["--data", str(mixed), "--out", str(tmp_path / "e1")]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"warning: 3 of the 6 images of {mixed} are images the model was trained on")
+    logged = client.search_runs([client.get_run(run_id).info.experiment_id],
+                                filter_string=f"tags.evaluated_run_id = '{run_id}' and "
+                                              f"params.`evaluate.data` = '{mixed}'")
+    assert logged[0].data.params["evaluate.training_images"] == "3"
 
 
 def test_predict_reports_unreadable_files_and_exit_status(trained, tmp_path, capsys):
