@@ -9,7 +9,9 @@ content the model trained on (the saved model's ``training_file_digests``) are c
 one warning line: their accuracy is not a held-out score. Prints ``accuracy NN.NN%`` and scikit-learn's
 classification report, writes ``confusion_matrix.png`` and ``classification_report.txt`` into
 --out, and logs all of it as a new MLflow run nested under the training run (tag
-``evaluated_run_id``; with --model, in experiment --experiment-name of --tracking-uri).
+``evaluated_run_id``; with --model, in experiment --experiment-name of --tracking-uri). The run's
+inputs are the scored images (a dataset) and the training run's MLflow model ``classifier`` (a
+LoggedModel input, whose page then lists the evaluation's metrics on those images).
 """
 
 from __future__ import annotations
@@ -105,20 +107,22 @@ def _metric_name(text: str) -> str:
 def _record(predictor: Predictor, args, root: Path, out: Path, n: int, accuracy: float, report: dict,
             skipped: int, seen: int, images, labels) -> str:
     """Log the evaluation as an MLflow run (nested under the training run when it is in the store)."""
+    from mlflow.entities import LoggedModelInput
     from mlflow.exceptions import MlflowException
 
-    from parametricSN.tracking.mlflow_model import dataset_input
+    from parametricSN.tracking.mlflow_model import classifier_model_id, dataset_input, link_run_metrics
     from parametricSN.tracking.mlflow_run import MlflowRun
     from parametricSN.tracking.store import open_client
 
     client = open_client(predictor.tracking_uri)
-    experiment, tags = args.experiment_name, {}
+    experiment, tags, model_id = args.experiment_name, {}, None
     if predictor.run_id:
         tags["evaluated_run_id"] = predictor.run_id
         try:
             trained = client.get_run(predictor.run_id)
             experiment = client.get_experiment(trained.info.experiment_id).name
             tags["mlflow.parentRunId"] = predictor.run_id
+            model_id = classifier_model_id(client, trained)
         except MlflowException:
             pass  # a saved folder whose run lives in another store
     run = MlflowRun.start(predictor.tracking_uri, experiment, f"evaluate-{root.name}", tags=tags)
@@ -134,7 +138,10 @@ def _record(predictor: Predictor, args, root: Path, out: Path, n: int, accuracy:
         run.log_metrics(metrics, step=0)
         run.log_artifacts(out, "evaluation")
         run.client.log_inputs(run.run_id, datasets=[dataset_input(images, labels, root.name, str(root.resolve()),
-                                                                  "evaluation")])
+                                                                  "evaluation")],
+                              models=[LoggedModelInput(model_id)] if model_id else None)
+        if model_id:  # the model's page lists this evaluation's metrics beside the training run's
+            link_run_metrics(run, model_id, evaluation=tuple(metrics))
     return run.run_id
 
 
