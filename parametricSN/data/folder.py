@@ -19,8 +19,9 @@ published rule), the largest such subset of at most N images (``train_sample_num
 said in one line on stderr), or every image (``train_sample_num: all``/null). Validation split
 carved from train/: balanced, disjoint from the subset, ``validation_sample_num`` images, by
 default the largest balanced split with at most VALIDATION_PER_CLASS per class. A test/ or val/
-folder: every image, or a balanced ``test_sample_num`` / ``validation_sample_num``. Normalisation: per-channel mean and std of the training subset (logged as
-params ``data.mean``/``data.std``). Images are stored at the model size; the training augmentation
+folder: every image, or a balanced ``test_sample_num`` / ``validation_sample_num``.
+Normalisation: per-channel mean and std of the training subset (logged as params
+``data.mean``/``data.std``). Images are stored at the model size; the training augmentation
 shifts them (zero padding of 1/8 of the side, random crop) and flips them (transforms.py).
 """
 
@@ -34,10 +35,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from parametricSN.config import per_class_up_to
 from parametricSN.data.bundle import DataBundle
 from parametricSN.data.folder_files import decode_files, list_classes, stack_channels
 from parametricSN.data.options import DataOptions
-from parametricSN.config import per_class_up_to
 from parametricSN.data.subsets import subset_or_all, validation_indices
 from parametricSN.data.transforms import make_augment
 from parametricSN.errors import UserError
@@ -75,9 +76,9 @@ def find_splits(folder: Path) -> Splits:
 
 def training_count(labels: np.ndarray, names: list[str], opts: DataOptions, carve_validation: bool,
                    where: Path) -> int | None:
-    """The number of training images: train_sample_num as given (checked by check_class_sizes),
-    or for ``up to N`` the largest balanced number ≤ N that every class can give (keeping one
-    image per class for a validation split carved from the same images)."""
+    """The number of training images (None: every image): train_sample_num as given (checked by
+    check_class_sizes), or for ``up to N`` the largest balanced number ≤ N that every class can
+    give (keeping one image per class for a validation split carved from the same images)."""
     if not opts.train_up_to:
         check_class_sizes(labels, names, opts.train_n, where)
         return opts.train_n

@@ -4,7 +4,8 @@
     python experiments/cifar/ll/ll_100sample_cifar10_experiment.py --workers 2 --epochs 2 --num-seeds 1
 
 Steps: expand the sweep (seeds × axes such as KTH samples × variants) → apply the command line (``--epochs``,
-``--data-root``, ``--set section.key=value`` or a bare ``section.key=value``, in any order …) → validate each config → drop duplicates → skip
+``--data-root``, ``--set section.key=value`` or a bare ``section.key=value``, options and settings in
+any order …) → validate each config → drop duplicates → skip
 runs MLflow already holds as FINISHED (resume) → execute the rest (local pool or submitit) →
 print one line per run and a final summary line. A failed run is reported and the others go on;
 the exit status is 1 when any run failed, 2 for bad input.
