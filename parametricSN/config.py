@@ -42,6 +42,7 @@ __all__ = [
     "load_config",
     "normalise",
     "parse_override",
+    "sample_num_bound",
     "section",
     "validate_config",
 ]
@@ -86,7 +87,8 @@ class Field:
     """One config key: its kind, default and constraints.
 
     kind: int | float | bool | str | choice | int_list | device | head (a head name's spelling;
-    whether it is registered is checked by ``parametricSN.models.registry.get_head``).
+    whether it is registered is checked by ``parametricSN.models.registry.get_head``) | sample_num
+    (an int, or ``"up to N"``: the largest class-balanced number ≤ N, see :func:`sample_num_bound`).
     minimum / exclusive: lower bound (exclusive=True makes it strict). maximum: upper bound.
     aliases: legacy spelling -> clean choice (matched case-insensitively, '_' and ' ' as '-').
     """
@@ -132,7 +134,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "num_classes": Field("int", None, nullable=True, minimum=2),
         "train_batch_size": Field("int", 128, minimum=1),
         "test_batch_size": Field("int", 128, minimum=1),
-        "train_sample_num": Field("int", 100, nullable=True, minimum=1),  # null or all = the whole train split
+        # null or all = the whole train split; "up to N" = the largest balanced number <= N
+        "train_sample_num": Field("sample_num", 100, nullable=True, minimum=1),
         "test_sample_num": Field("int", None, nullable=True, minimum=1),
         "data_root": Field("str", "data"),
         "data_folder": Field("str", None, nullable=True),
@@ -526,7 +529,7 @@ def _normalise_value(section: str, key: str, f: Field, value: Any) -> Any:
     where = f"{section}.{key}"
     if value is _MISSING:
         return list(f.default) if isinstance(f.default, list) else f.default
-    if f.kind == "int" and f.nullable and isinstance(value, str) and value.strip().lower() == "all":
+    if f.kind in ("int", "sample_num") and f.nullable and isinstance(value, str) and value.strip().lower() == "all":
         value = None  # train_sample_num: all = the whole split
     if value is None:
         if f.nullable:
@@ -535,7 +538,12 @@ def _normalise_value(section: str, key: str, f: Field, value: Any) -> Any:
             return "none"
         # The predecessor's files left keys empty to mean "the default" (seed, tracking_uri, ...).
         return list(f.default) if isinstance(f.default, list) else f.default
-    if f.kind == "int":
+    if f.kind == "sample_num" and isinstance(value, str):
+        bound = UP_TO.fullmatch(value.strip().lower())
+        if bound is None:
+            raise UserError(f"{where}: {value!r} is not allowed; use a number, 'up to N' or all")
+        return f"up to {_check_range(where, f, int(bound.group(1)))}"
+    if f.kind in ("int", "sample_num"):
         result = _as_int(where, value)
         if f.choices and result not in f.choices:
             raise UserError(f"{where}: {value!r} is not allowed; use one of: {', '.join(map(str, f.choices))}")
@@ -563,6 +571,24 @@ def _normalise_value(section: str, key: str, f: Field, value: Any) -> Any:
     if f.kind == "head":
         return _as_head(where, value)
     raise AssertionError(f"unknown field kind {f.kind}")
+
+
+UP_TO = re.compile(r"up\s*to\s*(\d+)")
+
+
+def sample_num_bound(value: int | str | None) -> tuple[int | None, bool]:
+    """A normalised ``sample_num`` value -> (number, True if it is an upper bound ("up to N"))."""
+    if isinstance(value, str):
+        return int(UP_TO.fullmatch(value).group(1)), True
+    return value, False
+
+
+def per_class_up_to(bound: int, classes: int) -> int:
+    """Images per class of the largest balanced training subset of at most ``bound`` images."""
+    if bound < classes:
+        raise UserError(f"dataset.train_sample_num: up to {bound} is less than one image for each of the "
+                        f"{classes} classes; use up to {classes} or more")
+    return bound // classes
 
 
 def _as_int(where: str, value: Any) -> int:
@@ -651,6 +677,9 @@ def _resolve_dataset(cfg: dict) -> None:
                 "evaluate_on"):
         if data[key] is None:
             data[key] = getattr(info, key)
+    bound, up_to = sample_num_bound(data["train_sample_num"])
+    if up_to and info.num_classes is not None:  # a folder's classes are known once it is read
+        data["train_sample_num"] = info.num_classes * per_class_up_to(bound, info.num_classes)
 
 
 def _check_consistency(cfg: dict) -> None:
@@ -659,7 +688,7 @@ def _check_consistency(cfg: dict) -> None:
         raise UserError(f"dataset.path is read by dataset.name=folder only (your own images), not '{data['name']}': "
                         f"set dataset.name=folder, or use dataset.data_root/data_folder for '{data['name']}'")
     # a folder's class count is known once it is read: the reader checks train_sample_num then
-    if data["num_classes"] and data["train_sample_num"] is not None and data["train_sample_num"] % data["num_classes"]:
+    if data["num_classes"] and isinstance(data["train_sample_num"], int) and data["train_sample_num"] % data["num_classes"]:
         raise UserError(f"dataset.train_sample_num: {data['train_sample_num']} is not divisible by the "
                         f"{data['num_classes']} classes of '{data['name']}'; use a multiple of {data['num_classes']}")
     if scat["architecture"] == "scattering":

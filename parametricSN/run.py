@@ -1,6 +1,8 @@
 """One training run from a config, tracked in MLflow; and the ``train`` command line.
 
-    python -m parametricSN train --config conf/digits.yml [section.key=value ...]
+    python -m parametricSN train --config conf/digits.yml [section.key=value ...] [options]
+
+(options and ``section.key=value`` overrides in any order; a later override of a key wins)
 
 :func:`run_training` reads top to bottom: validate the config, build data, model, loss, optimizer
 and schedule (every config or data problem raises UserError here, BEFORE an MLflow run exists),
@@ -256,7 +258,7 @@ def main(argv=None) -> int:
     from parametricSN.plugins import register_head_option
     from parametricSN.tracking.resumable import open_resume
 
-    args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    args = _parser().parse_intermixed_args(sys.argv[1:] if argv is None else list(argv))
     heads = [f"model.name={plugin.split('=', 1)[0]}" for plugin in register_head_option(args.head)]
     resume = None
     if args.resume:

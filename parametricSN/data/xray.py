@@ -87,4 +87,5 @@ def load_xray(opts: DataOptions) -> DataBundle:
         test_targets=torch.from_numpy(test_labels[test_idx]),
         mean=XRAY_MEAN, std=XRAY_STD,
         augment=make_augment(opts.augment, "xray", opts.image_size), train_indices=train_idx,
-        eval_split=opts.evaluate_on, eval_indices=test_idx)
+        eval_split=opts.evaluate_on, eval_indices=test_idx,
+        train_files=[folder / "train" / train_files[i] for i in train_idx])

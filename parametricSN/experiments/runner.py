@@ -4,8 +4,10 @@
     python experiments/cifar/ll/ll_100sample_cifar10_experiment.py --workers 2 --epochs 2 --num-seeds 1
 
 Steps: expand the sweep (seeds × axes such as KTH samples × variants) → apply the command line (``--epochs``,
-``--data-root``, ``--set section.key=value`` …) → validate each config → drop duplicates → skip
-runs MLflow already holds as FINISHED, continue stopped ones from their checkpoints (resume) → execute the rest (local pool or submitit) →
+``--data-root``, ``--set section.key=value`` or a bare ``section.key=value``, options and settings in
+any order …) → validate each config → drop duplicates → skip runs MLflow already holds as
+FINISHED, continue stopped ones from their checkpoints (resume) → execute the rest (local pool or
+submitit) →
 print one line per run and a final summary line. A failed run is reported and the others go on;
 the exit status is 1 when any run failed, 2 for bad input.
 
@@ -60,6 +62,8 @@ def build_parser(sweep: Sweep, description: Optional[str] = None,
     run.add_argument("--data-root", metavar="DIR", help="override dataset.data_root")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                      help="override any config key for every run (repeatable; value parsed as YAML)")
+    run.add_argument("settings", nargs="*", metavar="SECTION.KEY=VALUE",
+                     help="the same as --set SECTION.KEY=VALUE; options and settings go in any order")
     run.add_argument("--head", metavar="[NAME=]MODULE:BUILDER",
                      help="register your own head builder(in_channels, spatial_shape, num_classes, cfg) "
                           "and use it for every run (module path or file.py)")
@@ -97,6 +101,17 @@ def build_parser(sweep: Sweep, description: Optional[str] = None,
     return parser
 
 
+def parse_arguments(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    """``parser`` (build_parser's) applied to ``argv`` with options and bare settings in any order.
+    ``--seeds`` takes every word after it, so a setting written after the seeds is moved back to
+    the settings."""
+    args = parser.parse_intermixed_args(argv)
+    if args.seeds:
+        args.settings += [word for word in args.seeds if "=" in word]
+        args.seeds = [word for word in args.seeds if "=" not in word]
+    return args
+
+
 def parse_seeds(values: Optional[Sequence[str]]) -> Optional[List[int]]:
     """``["1,2", "3"]`` -> ``[1, 2, 3]``; None stays None."""
     if values is None:
@@ -119,7 +134,7 @@ def parse_override(text: str) -> Dict[str, Dict[str, Any]]:
 
     name = text.partition("=")[0]
     if "=" not in text or name.count(".") != 1 or not all(name.strip().split(".")):
-        raise UserError(f"--set {text!r}: expected SECTION.KEY=VALUE, e.g. --set optim.max_lr=0.1")
+        raise UserError(f"{text!r}: expected SECTION.KEY=VALUE, e.g. optim.max_lr=0.1 or --set optim.max_lr=0.1")
     section, key, value = parse_config_override(text)  # UserError naming the key
     return {section: {key: value}}
 
@@ -135,7 +150,7 @@ def cli_settings(args: argparse.Namespace) -> Dict[str, Dict[str, Any]]:
         settings["model"] = {"epoch": args.epochs}
     if args.data_root:
         settings["dataset"] = {"data_root": args.data_root}
-    for text in args.overrides:
+    for text in [*args.settings, *args.overrides]:
         deep_update(settings, parse_override(text))
     return settings
 
@@ -253,7 +268,7 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
     from parametricSN.experiments.resume import ensure_experiment, prior_runs, statuses_summary
 
     out = out or sys.stdout
-    args = build_parser(sweep, description, epilog).parse_args(argv)
+    args = parse_arguments(build_parser(sweep, description, epilog), argv)
     plugins = register_head_option(args.head)  # the parent checks model.name against the registered heads
     runs = build_runs(sweep, args, list(recipes) + _load_recipes(args.recipe), out)
     total = len(runs)

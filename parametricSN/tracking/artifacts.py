@@ -89,15 +89,18 @@ def log_artifacts(run, history, before, scattering, recorder, log_distance, draw
 
 def log_model(run, model, cfg, data, final_test_acc) -> None:
     """save_model into a temporary folder; log it as the artifact folder ``model/`` and as the
-    MLflow model ``classifier`` (tracking.mlflow_model)."""
+    MLflow model ``classifier`` (tracking.mlflow_model). Its info keeps the content digests of
+    the training files (``training_file_digests``; evaluate warns when it scores one of them)."""
     from parametricSN.models import save_model
     from parametricSN.tracking.mlflow_model import log_classifier
+    from parametricSN.tracking.provenance import file_digest
 
     info = {
         "in_channels": data.in_channels, "num_classes": data.num_classes,
         "image_size": list(data.image_size), "mean": list(data.mean), "std": list(data.std),
         "dataset": data.name, "class_names": list(data.class_names),
         "final_test_acc": final_test_acc, "run_id": run.run_id, "epochs": int(section(cfg, "model").epoch),
+        "training_file_digests": sorted({file_digest(path) for path in data.train_files}),
     }
     with tempfile.TemporaryDirectory() as tmp:
         folder = save_model(Path(tmp) / "model", model, cfg, info)
