@@ -14,11 +14,9 @@ from parametricSN.config import validate_config
 from parametricSN.experiments import Sweep, run_sweep
 from parametricSN.experiments.executors import Job, SubmititExecutor, run_training_in_worker
 from parametricSN.run import run_training
-from parametricSN.training import checkpoint as checkpoint_module
-from parametricSN.training.checkpoint import checkpoint_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-from resume_helpers import assert_same_run, resumable_cfg, wait_for_checkpoint  # noqa: E402
+from resume_helpers import after_epoch, assert_same_run, raise_, resumable_cfg, wait_for_checkpoint  # noqa: E402
 
 
 def runs(uri):
@@ -33,15 +31,8 @@ def test_a_sweep_rerun_resumes_its_killed_run(tmp_path, monkeypatch):
     sweep = Sweep("resume", {key: value for key, value in cfg.items() if key != "mlflow"}, seeds=(3,), variants=())
     argv = ["--tracking-uri", uri]
 
-    original = checkpoint_module.Checkpointer.epoch_end
-
-    def stop_after_two(self, loop):
-        original(self, loop)
-        if loop.epoch == 2:
-            raise KeyboardInterrupt
-
     with monkeypatch.context() as patch:
-        patch.setattr(checkpoint_module.Checkpointer, "epoch_end", stop_after_two)
+        after_epoch(patch, 2, raise_(KeyboardInterrupt))
         with pytest.raises(KeyboardInterrupt):
             run_sweep(sweep, argv, out=io.StringIO())
     [killed] = runs(uri)
@@ -50,7 +41,7 @@ def test_a_sweep_rerun_resumes_its_killed_run(tmp_path, monkeypatch):
     out = io.StringIO()
     assert run_sweep(sweep, argv, out=out) == 0
     lines = out.getvalue().splitlines()
-    assert any(f"resume    " in line and f"run {killed.info.run_id} from its checkpoint" in line for line in lines)
+    assert any("resume    " in line and f"run {killed.info.run_id} from its checkpoint" in line for line in lines)
     assert [r.info.status for r in runs(uri)] == ["FINISHED"]  # the same run, continued
 
     reference = run_training({**cfg, "mlflow": {"tracking_uri": uri, "experiment_name": "reference"}},
@@ -66,14 +57,8 @@ def test_a_sweep_leaves_alone_a_run_another_process_is_training(tmp_path, monkey
     uri = f"sqlite:///{tmp_path}/store.db"
     cfg = resumable_cfg(uri, epochs=2)
     sweep = Sweep("resume", {key: value for key, value in cfg.items() if key != "mlflow"}, seeds=(3,), variants=())
-    original = checkpoint_module.Checkpointer.epoch_end
-
-    def crash(self, loop):  # a process that dies without closing its run, as after SIGKILL
-        original(self, loop)
-        raise SystemExit
-
     with monkeypatch.context() as patch:
-        patch.setattr(checkpoint_module.Checkpointer, "epoch_end", crash)
+        after_epoch(patch, 1, raise_(SystemExit))  # then marked RUNNING: a process that died, as after SIGKILL
         with pytest.raises(SystemExit):
             run_sweep(sweep, ["--tracking-uri", uri], out=io.StringIO())
     [run] = runs(uri)
@@ -82,7 +67,7 @@ def test_a_sweep_leaves_alone_a_run_another_process_is_training(tmp_path, monkey
     try:
         out = io.StringIO()
         assert run_sweep(sweep, ["--tracking-uri", uri], out=out) == 0
-        assert f"SKIPPED   " in out.getvalue() and "being trained by another process" in out.getvalue()
+        assert "SKIPPED   " in out.getvalue() and "being trained by another process" in out.getvalue()
         assert len(runs(uri)) == 1
     finally:
         lock.release()

@@ -8,6 +8,7 @@ from typing import Callable
 import torch
 from mlflow.tracking import MlflowClient
 
+from parametricSN.training import checkpoint as checkpoint_module
 from parametricSN.training.checkpoint import checkpoint_files
 
 #: the section times and bookkeeping counts: they differ between any two runs
@@ -69,3 +70,23 @@ def wait_for_checkpoint(root: Path, epoch: int, alive: Callable[[], bool], timeo
         assert alive(), "the training process ended before the checkpoint appeared"
         time.sleep(0.02)
     raise AssertionError(f"no checkpoint of epoch {epoch} appeared in {root}")
+
+
+def after_epoch(monkeypatch, epoch: int, action: Callable[[], None]) -> None:
+    """Call ``action()`` right after epoch ``epoch`` has been captured by the run's checkpointer
+    (e.g. raise KeyboardInterrupt, as Ctrl-C between two epochs)."""
+    original = checkpoint_module.Checkpointer.epoch_end
+
+    def epoch_end(self, loop):
+        original(self, loop)
+        if loop.epoch == epoch:
+            action()
+
+    monkeypatch.setattr(checkpoint_module.Checkpointer, "epoch_end", epoch_end)
+
+
+def raise_(error: type[BaseException]) -> Callable[[], None]:
+    def action() -> None:
+        raise error()
+
+    return action

@@ -13,7 +13,7 @@ from parametricSN.training.checkpoint import (FORMAT_VERSION, RunLock, checkpoin
                                               rng_states, set_rng_states, write_checkpoint)
 from parametricSN.tracking.resumable import open_resume
 
-from resume_helpers import resumable_cfg
+from resume_helpers import after_epoch, raise_, resumable_cfg
 
 
 def payload(epoch, **extra):
@@ -108,15 +108,8 @@ def test_a_full_disk_warns_once_and_the_run_goes_on(tmp_path, monkeypatch):
 def killed_run(tmp_path, monkeypatch):
     """(store URI, run id, checkpoint folder) of a run stopped by Ctrl-C after epoch 2."""
     uri = f"sqlite:///{tmp_path}/store.db"
-    original = checkpoint_module.Checkpointer.epoch_end
-
-    def epoch_end(self, loop):
-        original(self, loop)
-        if loop.epoch == 2:
-            raise KeyboardInterrupt
-
     with monkeypatch.context() as patch:
-        patch.setattr(checkpoint_module.Checkpointer, "epoch_end", epoch_end)
+        after_epoch(patch, 2, raise_(KeyboardInterrupt))
         with pytest.raises(KeyboardInterrupt):
             run_training(resumable_cfg(uri, epochs=4), progress=False, figures=False)
     client = MlflowClient(tracking_uri=uri)

@@ -14,7 +14,7 @@ from parametricSN.run import run_training
 from parametricSN.training import checkpoint as checkpoint_module
 from parametricSN.training.checkpoint import checkpoint_files
 
-from resume_helpers import assert_same_run, resumable_cfg, wait_for_checkpoint
+from resume_helpers import after_epoch, assert_same_run, raise_, resumable_cfg, wait_for_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 CHILD_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
@@ -22,18 +22,6 @@ CHILD_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.
 
 def folder_of(tmp_path):
     return lambda run_id: tmp_path / "checkpoints" / run_id
-
-
-def interrupt_after(monkeypatch, epoch: int, error=KeyboardInterrupt):
-    """Raise ``error`` right after epoch ``epoch`` has been captured (as Ctrl-C would, between epochs)."""
-    original = checkpoint_module.Checkpointer.epoch_end
-
-    def epoch_end(self, loop):
-        original(self, loop)
-        if loop.epoch == epoch:
-            raise error()
-
-    monkeypatch.setattr(checkpoint_module.Checkpointer, "epoch_end", epoch_end)
 
 
 def only_run_id(store_uri, status):
@@ -50,7 +38,7 @@ def test_interrupted_run_resumes_to_the_same_numbers(tmp_path, monkeypatch, epoc
     reference = run_training(resumable_cfg(uri), progress=False, figures=False)
 
     with monkeypatch.context() as patch:
-        interrupt_after(patch, epochs_checkpointed)
+        after_epoch(patch, epochs_checkpointed, raise_(KeyboardInterrupt))
         with pytest.raises(KeyboardInterrupt):
             run_training(resumable_cfg(uri), progress=False, figures=False)
     killed = only_run_id(uri, "KILLED")
@@ -75,14 +63,7 @@ def test_checkpoints_are_removed_when_the_run_finishes_unless_kept(tmp_path):
 
 def test_sigusr1_writes_a_checkpoint_and_training_goes_on(tmp_path, monkeypatch):
     uri = f"sqlite:///{tmp_path}/store.db"
-    original = checkpoint_module.Checkpointer.epoch_end
-
-    def epoch_end(self, loop):
-        original(self, loop)
-        if loop.epoch == 2:
-            os.kill(os.getpid(), signal.SIGUSR1)
-
-    monkeypatch.setattr(checkpoint_module.Checkpointer, "epoch_end", epoch_end)
+    after_epoch(monkeypatch, 2, lambda: os.kill(os.getpid(), signal.SIGUSR1))
     seen = []
     write = checkpoint_module.write_checkpoint
     monkeypatch.setattr(checkpoint_module, "write_checkpoint",
