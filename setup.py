@@ -3,10 +3,23 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 here = Path(__file__).parent
+# Ranges, not this machine's pins (dependencies/requirements.txt): installing the package into a
+# serving or GPU environment keeps that environment's torch build. The floors are what the code
+# uses: torch.amp.GradScaler(device) (torch 2.3, torchvision 0.18), MLflow 3's LoggedModel.
 requirements = [
-    line.strip()
-    for line in (here / "dependencies" / "requirements.txt").read_text().splitlines()
-    if line.strip() and not line.startswith("#")
+    "torch>=2.3",
+    "torchvision>=0.18",
+    "numpy>=1.26",
+    "scipy>=1.11",
+    "scikit-learn>=1.4",
+    "matplotlib>=3.8",
+    "pillow>=10",
+    "imageio>=2.31",
+    "pyyaml>=6",
+    "tqdm>=4.66",
+    "mlflow>=3.0",
+    "submitit>=1.5",
+    "filelock>=3.12",
 ]
 
 setup(

@@ -25,10 +25,10 @@ from pathlib import Path
 from real_cifar import (DEFAULT_IMAGES, PREDECESSOR, SWAPPED_IN, archive_for, extract_archive, finished_runs,
                         ll_sweep, mean_std, run_stoppable, seeds_from)
 
+from parametricSN.config import flatten_config
 from parametricSN.errors import UserError
 from parametricSN.experiments import Sweep, Variant, run_sweep, variant_label
 from parametricSN.experiments.runner import build_parser, build_runs
-from parametricSN.experiments.sweeps import flatten
 
 VARIANTS = {"tf-ls": Variant("tight-frame", True), "tf-s": Variant("tight-frame", False),
             "rand-ls": Variant("random", True), "rand-s": Variant("random", False)}
@@ -70,7 +70,7 @@ def table(runs, images: str = DEFAULT_IMAGES) -> list[str]:
 
     by_variant: dict[str, list] = {}
     for cfg, run in runs:
-        by_variant.setdefault(variant_label(flatten(cfg)), []).append(run)
+        by_variant.setdefault(variant_label(flatten_config(cfg)), []).append(run)
     if images == "png":
         header = "| variant | seeds | validation accuracy % (mean ± std) | s per run | paper (test split) |\n|---|---|---|---|---|"
     else:

@@ -1,5 +1,6 @@
-"""The 100-sample CIFAR-10 challenge: the published state-of-the-art configuration, exactly (the cell ("cifar", "cnn", "100")
-of parametricSN/experiments/grid.py, tight-frame learnable only).
+"""The 100-sample CIFAR-10 challenge: the published state-of-the-art configuration, exactly: the cell
+("cifar", "cnn", "100") of parametricSN/experiments/grid.py, tight-frame learnable only (its
+settings are read from that table, never retyped here).
 
 Tight-frame initialised, learnable scattering (J=2, L=8, canonical Morlet parameters) + the wide
 residual network head (`cnn`, width k=8), trained on 100 CIFAR-10 images (10 per class, the seeded
@@ -26,26 +27,16 @@ Keep the seeds (and report all 10) so that your numbers compare with the table.
 import importlib.util
 import pathlib
 import sys
+from dataclasses import replace
 
 if importlib.util.find_spec("parametricSN") is None:  # a checkout without `pip install -e .`
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from parametricSN.experiments import CIFAR_SEEDS, Sweep, Variant, main  # noqa: E402
+from parametricSN.experiments import Variant, main  # noqa: E402
+from parametricSN.experiments.grid import sweep  # noqa: E402
 
-SWEEP = Sweep(
-    experiment="cifar10-competition",
-    seeds=CIFAR_SEEDS,
-    variants=(Variant("tight-frame", True),),
-    base={
-        "dataset": {"name": "cifar", "train_sample_num": 100, "train_batch_size": 128,
-                    "test_sample_num": 10000, "augment": "autoaugment"},
-        "scattering": {"J": 2, "L": 8, "max_order": 2, "architecture": "scattering",
-                       "parameterization": "canonical", "lr_scattering": 0.2, "lr_orientation": 0.2},
-        "optim": {"name": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0005,
-                  "scheduler": "onecycle", "max_lr": 0.1, "div_factor": 25, "three_phase": False},
-        "model": {"name": "cnn", "width": 8, "epoch": 3000, "step_test": 25, "loss": "cross-entropy"},
-    },
-)
+SWEEP = replace(sweep("cifar", "cnn", "100"), experiment="cifar10-competition",
+                variants=(Variant("tight-frame", True),))
 
 #: Functions cfg -> cfg | None applied to every run's validated config (after --set and --recipe).
 RECIPES = []

@@ -67,7 +67,8 @@ def _format(name: str, value: float) -> str:
 
 def plot_parameter_effects(size: int = 64):
     """Figure: rows θ, ξ, σ, γ; columns the five values; real part (left) and |ψ̂| (right)."""
-    from parametricSN.tracking.figures import new_figure, filter_images
+    from parametricSN.figures.canvas import new_figure
+    from parametricSN.figures.filters import filter_images
 
     rows = list(VARIATIONS)
     ncols = len(next(iter(VARIATIONS.values())))
@@ -102,7 +103,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="filter_parameters.png", help="PNG to write (default: %(default)s)")
     parser.add_argument("--size", type=int, default=64, help="image side the filters are built for (default: 64)")
     args = parser.parse_args(argv)
-    from parametricSN.tracking.figures import save_figure
+    from parametricSN.figures.canvas import save_figure
 
     path = save_figure(plot_parameter_effects(args.size), args.out)
     print(f"wrote {path}")

@@ -29,20 +29,20 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from parametricSN.catalog import DATASET_INFO, DIGITS_TEST_SIZE
+from parametricSN.catalog import DATASET_INFO
 from parametricSN.errors import UserError
 
 __all__ = [
     "Config",
     "DEFAULTS",
-    "DATASET_INFO",
-    "DIGITS_TEST_SIZE",
+    "apply_overrides",
     "HASH_EXCLUDED_KEYS",
     "config_hash",
     "flatten_config",
     "load_config",
     "normalise",
     "parse_override",
+    "sample_num_bound",
     "section",
     "validate_config",
 ]
@@ -55,6 +55,9 @@ HASH_EXCLUDED_KEYS = (
     "model.save",
     "scattering.filter_video",
     "dataset.data_root",
+    "general.checkpoint_minutes",
+    "general.checkpoint_dir",
+    "general.keep_checkpoints",
 )
 
 # Keys added after config hashes were first recorded, with their default: a key at this value is
@@ -68,16 +71,24 @@ HASH_NEUTRAL_DEFAULTS = {
     "dataset.skip_unreadable": False,
 }
 
+# Keys removed from the schema after config hashes were first recorded, with the value every
+# recorded hash saw: put back before hashing, so that recorded hashes (and resume) still hold.
+HASH_RETIRED_KEYS = {"general.save_metric": True}
+
 # Keys the predecessor's YAML files carried but nothing reads any more: dropped with a warning so
 # that its users' configs still load.
 OBSOLETE_KEYS = {("optim", "phase_num"), ("optim", "phase_ends"), ("optim", "alternating")}
+# general.save_metric (never read) is dropped silently: the predecessor's files and every model
+# saved before it went carry it, and their users cannot act on a warning about it.
+SILENTLY_DROPPED_KEYS = {("general", "save_metric")}
 
 @dataclass(frozen=True)
 class Field:
     """One config key: its kind, default and constraints.
 
     kind: int | float | bool | str | choice | int_list | device | head (a head name's spelling;
-    whether it is registered is checked by ``parametricSN.models.registry.get_head``).
+    whether it is registered is checked by ``parametricSN.models.registry.get_head``) | sample_num
+    (an int, or ``"up to N"``: the largest class-balanced number ≤ N, see :func:`sample_num_bound`).
     minimum / exclusive: lower bound (exclusive=True makes it strict). maximum: upper bound.
     aliases: legacy spelling -> clean choice (matched case-insensitively, '_' and ' ' as '-').
     """
@@ -96,11 +107,15 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "general": {
         "cores": Field("int", None, nullable=True, minimum=1),
         "seed": Field("int", 0, minimum=0, maximum=2**32 - 1),
-        "save_metric": Field("bool", True),  # inert: nothing reads it; kept so old files and hashes hold
         "device": Field("device", "auto"),
         "precision": Field("choice", "fp32", choices=("fp32", "bf16", "fp16"), aliases={
             "float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}),
         "compile": Field("bool", False),
+        # resumable runs (parametricSN.training.checkpoint): minutes between checkpoints (0 = every
+        # epoch), their folder (null: beside the store), kept after a FINISHED run or not
+        "checkpoint_minutes": Field("float", 10.0, minimum=0.0),
+        "checkpoint_dir": Field("str", None, nullable=True),
+        "keep_checkpoints": Field("bool", False),
     },
     "mlflow": {
         "tracking_uri": Field("str", "sqlite:///mlruns/store.db"),
@@ -119,7 +134,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "num_classes": Field("int", None, nullable=True, minimum=2),
         "train_batch_size": Field("int", 128, minimum=1),
         "test_batch_size": Field("int", 128, minimum=1),
-        "train_sample_num": Field("int", 100, nullable=True, minimum=1),  # null or all = the whole train split
+        # null or all = the whole train split; "up to N" = the largest balanced number <= N
+        "train_sample_num": Field("sample_num", 100, nullable=True, minimum=1),
         "test_sample_num": Field("int", None, nullable=True, minimum=1),
         "data_root": Field("str", "data"),
         "data_folder": Field("str", None, nullable=True),
@@ -292,14 +308,18 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
 
     Returns the normalised :class:`Config` (see :func:`validate_config`).
     """
-    raw = _read_yaml(Path(path))
-    structured = _structure(raw)
+    return validate_config(apply_overrides(_read_yaml(Path(path)), overrides))
+
+
+def apply_overrides(cfg: Mapping, overrides: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """A nested copy of ``cfg`` with ``section.key=value`` overrides applied (not yet validated)."""
+    structured = _structure(cfg)
     if isinstance(overrides, str):
         overrides = [overrides]
     for text in overrides:
         section, key, value = parse_override(text)
         structured.setdefault(section, {})[key] = value
-    return validate_config(structured)
+    return structured
 
 
 def validate_config(cfg: Mapping) -> Config:
@@ -359,7 +379,7 @@ def flatten_config(cfg: Mapping) -> dict[str, object]:
 
 def config_hash(cfg: Mapping) -> str:
     """SHA-1 hex digest of the normalised config without ``mlflow``, HASH_EXCLUDED_KEYS and the
-    HASH_NEUTRAL_DEFAULTS keys left at their default.
+    HASH_NEUTRAL_DEFAULTS keys left at their default, with the HASH_RETIRED_KEYS put back.
 
     Two configs that run the same computation hash alike, whatever their spelling or which
     defaults they wrote out; the digest is the same in every process.
@@ -373,6 +393,9 @@ def config_hash(cfg: Mapping) -> str:
         section, key = dotted.split(".")
         if normalised[section][key] == default:
             normalised[section].pop(key)
+    for dotted, value in HASH_RETIRED_KEYS.items():
+        section, key = dotted.split(".")
+        normalised[section][key] = value
     canonical = json.dumps(normalised, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
                            allow_nan=False)
     return hashlib.sha1(canonical.encode("ascii")).hexdigest()
@@ -458,6 +481,8 @@ def _canonical_key(section: str, name: Any) -> str | None:
     lowered = str(name).strip().lower()
     if lowered in by_lower:
         return by_lower[lowered]
+    if (section, lowered) in SILENTLY_DROPPED_KEYS:
+        return None
     if (section, lowered) in OBSOLETE_KEYS:
         warnings.warn(f"{section}.{name}: obsolete key from the predecessor's configs; ignored",
                       stacklevel=4)
@@ -504,7 +529,7 @@ def _normalise_value(section: str, key: str, f: Field, value: Any) -> Any:
     where = f"{section}.{key}"
     if value is _MISSING:
         return list(f.default) if isinstance(f.default, list) else f.default
-    if f.kind == "int" and f.nullable and isinstance(value, str) and value.strip().lower() == "all":
+    if f.kind in ("int", "sample_num") and f.nullable and isinstance(value, str) and value.strip().lower() == "all":
         value = None  # train_sample_num: all = the whole split
     if value is None:
         if f.nullable:
@@ -513,7 +538,12 @@ def _normalise_value(section: str, key: str, f: Field, value: Any) -> Any:
             return "none"
         # The predecessor's files left keys empty to mean "the default" (seed, tracking_uri, ...).
         return list(f.default) if isinstance(f.default, list) else f.default
-    if f.kind == "int":
+    if f.kind == "sample_num" and isinstance(value, str):
+        bound = UP_TO.fullmatch(value.strip().lower())
+        if bound is None:
+            raise UserError(f"{where}: {value!r} is not allowed; use a number, 'up to N' or all")
+        return f"up to {_check_range(where, f, int(bound.group(1)))}"
+    if f.kind in ("int", "sample_num"):
         result = _as_int(where, value)
         if f.choices and result not in f.choices:
             raise UserError(f"{where}: {value!r} is not allowed; use one of: {', '.join(map(str, f.choices))}")
@@ -541,6 +571,24 @@ def _normalise_value(section: str, key: str, f: Field, value: Any) -> Any:
     if f.kind == "head":
         return _as_head(where, value)
     raise AssertionError(f"unknown field kind {f.kind}")
+
+
+UP_TO = re.compile(r"up\s*to\s*(\d+)")
+
+
+def sample_num_bound(value: int | str | None) -> tuple[int | None, bool]:
+    """A normalised ``sample_num`` value -> (number, True if it is an upper bound ("up to N"))."""
+    if isinstance(value, str):
+        return int(UP_TO.fullmatch(value).group(1)), True
+    return value, False
+
+
+def per_class_up_to(bound: int, classes: int) -> int:
+    """Images per class of the largest balanced training subset of at most ``bound`` images."""
+    if bound < classes:
+        raise UserError(f"dataset.train_sample_num: up to {bound} is less than one image for each of the "
+                        f"{classes} classes; use up to {classes} or more")
+    return bound // classes
 
 
 def _as_int(where: str, value: Any) -> int:
@@ -629,6 +677,9 @@ def _resolve_dataset(cfg: dict) -> None:
                 "evaluate_on"):
         if data[key] is None:
             data[key] = getattr(info, key)
+    bound, up_to = sample_num_bound(data["train_sample_num"])
+    if up_to and info.num_classes is not None:  # a folder's classes are known once it is read
+        data["train_sample_num"] = info.num_classes * per_class_up_to(bound, info.num_classes)
 
 
 def _check_consistency(cfg: dict) -> None:
@@ -637,7 +688,7 @@ def _check_consistency(cfg: dict) -> None:
         raise UserError(f"dataset.path is read by dataset.name=folder only (your own images), not '{data['name']}': "
                         f"set dataset.name=folder, or use dataset.data_root/data_folder for '{data['name']}'")
     # a folder's class count is known once it is read: the reader checks train_sample_num then
-    if data["num_classes"] and data["train_sample_num"] is not None and data["train_sample_num"] % data["num_classes"]:
+    if data["num_classes"] and isinstance(data["train_sample_num"], int) and data["train_sample_num"] % data["num_classes"]:
         raise UserError(f"dataset.train_sample_num: {data['train_sample_num']} is not divisible by the "
                         f"{data['num_classes']} classes of '{data['name']}'; use a multiple of {data['num_classes']}")
     if scat["architecture"] == "scattering":

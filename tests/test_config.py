@@ -128,7 +128,7 @@ def test_validate_does_not_modify_its_input():
 
 
 def test_empty_values_in_a_predecessor_style_file_take_defaults(tmp_path):
-    path = write(tmp_path, "general:\n  seed:\n  cores: 2\nmlflow:\n  tracking_uri:\n"
+    path = write(tmp_path, "general:\n  seed:\n  cores: 2\n  save_metric: true\nmlflow:\n  tracking_uri:\n"
                            "optim:\n  scheduler: NoScheduler\n  phase_num: 3\n  phase_ends:\n")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -138,7 +138,19 @@ def test_empty_values_in_a_predecessor_style_file_take_defaults(tmp_path):
     assert cfg["general"]["cores"] == 2
     assert cfg["mlflow"]["tracking_uri"] == "sqlite:///mlruns/store.db"
     assert cfg["optim"]["scheduler"] == "none"
-    assert "phase_num" not in cfg["optim"]
+    assert "phase_num" not in cfg["optim"] and "save_metric" not in cfg["general"]
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_the_retired_save_metric_loads_silently_and_keeps_the_recorded_hashes(tmp_path, value):
+    # Nothing ever read general.save_metric; the predecessor's files and older saved models carry it.
+    path = write(tmp_path, f"general:\n  seed: 3\n  save_metric: {str(value).lower()}\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cfg = load_config(path)
+    assert "save_metric" not in cfg["general"] and "general.save_metric" not in flatten_config(cfg)
+    assert config_hash(cfg) == config_hash({"general": {"seed": 3}})
+    assert "obsolete" in user_error(load_config, path, ["general.save_metric=yes"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,13 +162,11 @@ def test_override_values_keep_their_yaml_types(tmp_path):
     cfg = load_config(path, [
         "scattering.J=3", "optim.lr=1e-3", "optim.max_lr=0.5", "scattering.learnable=no",
         "model.mlp_hidden=[256, 128]", "general.cores=null", "mlflow.run_name=", "dataset.name=x-ray",
-        "general.save_metric=yes",
     ])
     assert cfg["scattering"]["J"] == 3 and type(cfg["scattering"]["J"]) is int
     assert cfg["optim"]["lr"] == 1e-3 and type(cfg["optim"]["lr"]) is float
     assert cfg["optim"]["max_lr"] == 0.5
     assert cfg["scattering"]["learnable"] is False
-    assert cfg["general"]["save_metric"] is True
     assert cfg["model"]["mlp_hidden"] == [256, 128]
     assert cfg["general"]["cores"] is None
     assert cfg["mlflow"]["run_name"] is None
@@ -267,7 +277,7 @@ def test_missing_config_file_names_the_path(tmp_path):
 
 
 def test_malformed_yaml_names_path_and_position(tmp_path):
-    path = write(tmp_path, "general:\n  seed: 1\n  cores: [1, 2\n  save_metric: true\n")
+    path = write(tmp_path, "general:\n  seed: 1\n  cores: [1, 2\n  device: cpu\n")
     message = user_error(load_config, path)
     assert str(path) in message and "malformed YAML" in message and "line " in message
 
@@ -333,7 +343,8 @@ def test_config_hash_ignores_mlflow_and_bookkeeping_keys():
     assert len(base) == 40 and int(base, 16) >= 0
     assert config_hash({"mlflow": {"experiment_name": "other", "run_name": "x",
                                    "tracking_uri": "sqlite:///elsewhere.db"}}) == base
-    changed = {"general": {"cores": 1, "device": "cpu"}, "model": {"save": True},
+    changed = {"general": {"cores": 1, "device": "cpu", "checkpoint_minutes": 0, "checkpoint_dir": "/ckpt",
+                           "keep_checkpoints": True}, "model": {"save": True},
                "scattering": {"filter_video": True}, "dataset": {"data_root": "/somewhere"}}
     assert {f"{s}.{k}" for s, keys in changed.items() for k in keys} == set(HASH_EXCLUDED_KEYS)
     assert config_hash(changed) == base
@@ -341,7 +352,7 @@ def test_config_hash_ignores_mlflow_and_bookkeeping_keys():
 
 @pytest.mark.parametrize("change", [
     {"general": {"seed": 1}}, {"scattering": {"J": 3}}, {"optim": {"max_lr": 0.05}},
-    {"dataset": {"train_sample_num": 200}}, {"general": {"save_metric": False}},
+    {"dataset": {"train_sample_num": 200}}, {"general": {"precision": "bf16"}},
 ])
 def test_config_hash_changes_with_what_is_computed(change):
     assert config_hash(change) != config_hash({})

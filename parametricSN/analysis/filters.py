@@ -72,32 +72,34 @@ def frame_indices(count: int, max_frames: Optional[int]) -> list[int]:
 
 def write_bank_figures(filters: torch.Tensor, out: Path, prefix: str, ncols: int, title: str) -> list[Path]:
     """{prefix}_{fourier,real,imag}.png for a bank (N, Hp, Wp)."""
-    from parametricSN.tracking import figures
+    from parametricSN.figures.canvas import save_figure
+    from parametricSN.figures.filters import FILTER_KINDS, plot_filters
 
-    return [figures.save_figure(figures.plot_filters(filters, kind, ncols=ncols, title=f"{title}: {kind}"),
-                                out / f"{prefix}_{kind}.png")
-            for kind in figures.FILTER_KINDS]
+    return [save_figure(plot_filters(filters, kind, ncols=ncols, title=f"{title}: {kind}"),
+                        out / f"{prefix}_{kind}.png")
+            for kind in FILTER_KINDS]
 
 
 def write_trajectory_outputs(scattering, trajectory: Mapping[str, np.ndarray], out: Path, ncols: int,
                              max_frames: Optional[int] = None) -> list[Path]:
     """Initial-bank grids, parameter trajectories and the three progression GIFs of a run."""
-    from parametricSN.tracking import figures
+    from parametricSN.figures.canvas import save_figure
+    from parametricSN.figures.curves import plot_parameter_trajectories
+    from parametricSN.figures.filters import FILTER_KINDS, write_filter_progression_gif
 
     names = [n for n in trajectory if n not in ("steps", "epochs")]
     count = len(trajectory[names[0]]) if names else 0
     steps = np.asarray(trajectory.get("steps", np.arange(count)))
     epochs = np.asarray(trajectory.get("epochs", steps), dtype=float)
-    paths = [figures.save_figure(figures.plot_parameter_trajectories(trajectory, epochs),
-                                 out / "parameter_trajectories.png")]
+    paths = [save_figure(plot_parameter_trajectories(trajectory, epochs), out / "parameter_trajectories.png")]
     indices = frame_indices(count, max_frames)
     banks = bank_from_trajectory(scattering, trajectory, indices)
     paths += write_bank_figures(banks[0], out, "filters_initial", ncols,
                                 f"Filters at step {int(steps[indices[0]])}")
     frame_steps = [int(steps[i]) for i in indices]
-    for kind in figures.FILTER_KINDS:
-        paths.append(figures.write_filter_progression_gif(banks, frame_steps, out / f"progression_{kind}.gif",
-                                                          kind, ncols=ncols))
+    for kind in FILTER_KINDS:
+        paths.append(write_filter_progression_gif(banks, frame_steps, out / f"progression_{kind}.gif",
+                                                  kind, ncols=ncols))
     return paths
 
 
@@ -127,14 +129,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if scattering is None:
         raise UserError(f"model {args.model!r} has no scattering layer (scattering.architecture: identity), "
                         f"so it has no filters to draw")
-    from parametricSN.tracking import figures
+    from parametricSN.figures.canvas import save_figure
+    from parametricSN.figures.filters import plot_littlewood_paley
 
     out = Path(args.out) if args.out else Path("outputs") / "filters" / loaded.short_id
     ncols = args.ncols or scattering.L
     paths = write_bank_figures(scattering.wavelet_filters(), out, "filters", ncols,
                                f"Filters of {loaded.label}")
-    paths.append(figures.save_figure(figures.plot_littlewood_paley(scattering.littlewood_paley()),
-                                     out / "littlewood_paley.png"))
+    paths.append(save_figure(plot_littlewood_paley(scattering.littlewood_paley()), out / "littlewood_paley.png"))
     if loaded.trajectory is not None:
         try:
             paths += write_trajectory_outputs(scattering, loaded.trajectory, out, ncols, args.max_frames)

@@ -84,7 +84,7 @@ def load_trajectory(path) -> dict:
 
 def _check_store(tracking_uri: str) -> None:
     """A missing sqlite file would be silently created by MLflow: refuse it instead."""
-    from parametricSN.tracking.mlflow_run import sqlite_path
+    from parametricSN.tracking.store import sqlite_path
 
     db = sqlite_path(tracking_uri)
     if db is not None and not db.is_file():

@@ -63,11 +63,6 @@ class Representation:
         return torch.cat(out)
 
 
-def relative_distances(reference: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
-    """‖other − reference‖₂ / ‖reference‖₂ per row: (B, D), (B, D) → (B,)."""
-    return (other - reference).norm(dim=1) / reference.norm(dim=1)
-
-
 def deformation_curve(represent: Representation, images: torch.Tensor, deformation: Deformation,
                       strengths: np.ndarray) -> np.ndarray:
     """Mean over the N images (N, C, H, W) in [0, 1] of the relative distance at each strength → (S,).
@@ -135,8 +130,8 @@ def write_figures(out: Path, labels: Mapping[str, str], results: Mapping[str, tu
                   deformations: Sequence[Deformation], image: torch.Tensor,
                   count: int = STRENGTH_COUNT) -> list[Path]:
     """deformation_<name>.png and images_<name>.png per deformation; image: (C, H, W) in [0, 1]."""
-    from parametricSN.analysis import stability_figures
-    from parametricSN.tracking import figures
+    from parametricSN.figures.canvas import save_figure
+    from parametricSN.figures.deformation import plot_deformation, plot_image_pair
 
     paths = []
     for d in deformations:
@@ -144,11 +139,11 @@ def write_figures(out: Path, labels: Mapping[str, str], results: Mapping[str, tu
         after_title = f"{d.name} at {d.max_strength:g}"
         curves = {labels[m]: results[m][0][d.name] for m in results}
         baselines = {labels[m]: results[m][1] for m in results}
-        fig = stability_figures.plot_deformation(d.name, d.strengths(count), curves, baselines, xlabel=d.xlabel,
-                                       before=image, after=strongest, after_title=after_title)
-        paths.append(figures.save_figure(fig, out / f"deformation_{d.name}.png"))
-        pair = stability_figures.plot_image_pair(image, strongest, ("x", after_title))
-        paths.append(figures.save_figure(pair, out / f"images_{d.name}.png"))
+        fig = plot_deformation(d.name, d.strengths(count), curves, baselines, xlabel=d.xlabel,
+                               before=image, after=strongest, after_title=after_title)
+        paths.append(save_figure(fig, out / f"deformation_{d.name}.png"))
+        pair = plot_image_pair(image, strongest, ("x", after_title))
+        paths.append(save_figure(pair, out / f"images_{d.name}.png"))
     return paths
 
 

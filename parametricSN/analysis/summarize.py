@@ -27,13 +27,14 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from parametricSN.errors import UserError
 from parametricSN.experiments.published import FULL_TRAIN_SIZE, PUBLISHED, VARIANT_ORDER
 from parametricSN.experiments.recipes import recipe_of
-from parametricSN.experiments.sweeps import variant_label
+from parametricSN.labels import variant_label
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/store.db"
 METRIC = "final_test_acc"
-# Params that legitimately differ between the runs of one cell (seeds, KTH samples, bookkeeping).
+# Params that legitimately differ between the runs of one cell (seeds, KTH samples, bookkeeping;
+# general.save_metric: a retired key that only runs logged before it went carry).
 CELL_FREE_KEYS = ("general.seed", "dataset.sample", "general.cores", "general.device", "model.save",
-                  "scattering.filter_video", "dataset.data_root")
+                  "scattering.filter_video", "dataset.data_root", "general.save_metric")
 
 
 @dataclass(frozen=True)

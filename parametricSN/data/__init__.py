@@ -3,7 +3,6 @@ seeded class-balanced subsets, training augmentations, per-dataset normalisation
 
 from parametricSN.data.build import build_data
 from parametricSN.data.bundle import DataBundle
-from parametricSN.data.digits import DIGITS_TEST_SIZE
 from parametricSN.data.subsets import balanced_subset_indices
 
-__all__ = ["balanced_subset_indices", "build_data", "DataBundle", "DIGITS_TEST_SIZE"]
+__all__ = ["balanced_subset_indices", "build_data", "DataBundle"]

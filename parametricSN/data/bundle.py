@@ -32,6 +32,8 @@ class DataBundle:
         list for a validation split), int64 (M,)
     log_params: what the reader found that the run logs as params (e.g. the folder dataset's
         ``data.mean``, ``data.skipped_unreadable``); None values are not logged
+    train_files: the image files of the training subset, in train_images order, when the reader
+        read files (empty otherwise); a saved model keeps their content digests
 
     Training batch = normalize(to_float(augment(train_images[idx])));
     test batch = normalize(to_float(test_images[idx])).
@@ -50,6 +52,7 @@ class DataBundle:
     eval_split: str = "test"
     eval_indices: np.ndarray | None = field(default=None, repr=False)
     log_params: dict = field(default_factory=dict, repr=False)
+    train_files: list = field(default_factory=list, repr=False)
 
     @property
     def in_channels(self) -> int:

@@ -1,9 +1,9 @@
 """Files of a folder of labelled images (torchvision's ImageFolder convention).
 
-A class is a non-hidden sub-folder; its images are the files below it (recursively) whose suffix is
-one of data.decoding's IMAGE_SUFFIXES; hidden files and folders (``.DS_Store``, ``._x.png``,
-``.git``) and other files (README.txt, labels.csv) are skipped. Classes are sorted by name, files
-by path. Decoding is data.decoding's.
+A class is a non-hidden sub-folder (or a link to one); its images are the files below it
+(recursively, through links to folders) whose suffix is one of data.decoding's IMAGE_SUFFIXES;
+hidden files and folders (``.DS_Store``, ``._x.png``, ``.git``) and other files (README.txt,
+labels.csv) are skipped. Classes are sorted by name, files by path. Decoding is data.decoding's.
 """
 
 from __future__ import annotations
@@ -23,11 +23,19 @@ def _hidden(name: str) -> bool:
 
 
 def image_files_below(folder: Path) -> list[Path]:
-    """Image files under ``folder`` (recursive; hidden files/folders and other suffixes skipped),
-    sorted by path."""
-    found = []
-    for top, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not _hidden(d))
+    """Image files under ``folder`` (recursive, following symbolic links to folders; each real
+    folder is walked once and a link to ``folder`` or to a folder above it is not followed;
+    hidden files/folders and other suffixes skipped), sorted by path."""
+    start = os.path.realpath(folder)
+    found, visited = [], {start}
+    for top, dirs, files in os.walk(folder, followlinks=True):
+        walk = []
+        for name in sorted(d for d in dirs if not _hidden(d)):
+            real = os.path.realpath(os.path.join(top, name))
+            if real not in visited and not start.startswith(real.rstrip(os.sep) + os.sep):
+                visited.add(real)
+                walk.append(name)
+        dirs[:] = walk
         found += [Path(top) / f for f in files if not _hidden(f) and Path(f).suffix.lower() in IMAGE_SUFFIXES]
     return sorted(found)
 

@@ -76,7 +76,7 @@ def load_kth(opts: DataOptions) -> DataBundle:
         test_images=preparation.centre(preparation.read([test_paths[i] for i in test_idx])),
         test_targets=torch.from_numpy(test_labels[test_idx]),
         augment=make_augment(opts.augment, "kth", opts.image_size), train_indices=train_idx,
-        eval_split=opts.evaluate_on, eval_indices=test_idx)
+        eval_split=opts.evaluate_on, eval_indices=test_idx, train_files=[train_paths[i] for i in train_idx])
 
 
 def _test_samples(folder: Path, materials: list[str], train_sample: str) -> tuple[list[Path], np.ndarray]:

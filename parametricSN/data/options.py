@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parametricSN.catalog import DATASET_INFO
-from parametricSN.config import SCHEMA, section
+from parametricSN.config import SCHEMA, sample_num_bound, section
 from parametricSN.errors import UserError
 
 DATASETS = tuple(DATASET_INFO)
@@ -21,7 +21,8 @@ class DataOptions:
     ("test" | "validation": what the bundle's evaluation images are; None = the folder dataset
     decides from what DIR holds); validation_n (size of the validation split carved from the
     training images; None = the dataset's default); channels (folder: 1 | 3 | None = from the
-    images); skip_unreadable (folder: skip unreadable images with a warning instead of stopping)."""
+    images); skip_unreadable (folder: skip unreadable images with a warning instead of stopping);
+    train_up_to (folder: train_n is an upper bound, ``train_sample_num: up to N``)."""
 
     name: str
     folder: Path | None
@@ -37,6 +38,7 @@ class DataOptions:
     validation_n: int | None = None
     channels: int | None = None
     skip_unreadable: bool = False
+    train_up_to: bool = False
 
     @classmethod
     def from_config(cls, cfg) -> "DataOptions":
@@ -49,12 +51,14 @@ class DataOptions:
         if ds.name == "folder" and ds.path:
             folder = Path(ds.path).expanduser()
         validation_n = ds.validation_sample_num or info.validation_sample_num
+        train_n, train_up_to = sample_num_bound(ds.train_sample_num)
         return cls(name=ds.name, folder=folder,
-                   train_n=ds.train_sample_num, test_n=ds.test_sample_num, seed=general.seed,
+                   train_n=train_n, test_n=ds.test_sample_num, seed=general.seed,
                    sample=ds.sample, augment=ds.augment or info.augment,
                    image_size=(ds.height or info.height, ds.width or info.width), download=ds.download,
                    num_classes=ds.num_classes, evaluate_on=ds.evaluate_on or info.evaluate_on,
-                   validation_n=validation_n, channels=ds.channels, skip_unreadable=ds.skip_unreadable)
+                   validation_n=validation_n, channels=ds.channels, skip_unreadable=ds.skip_unreadable,
+                   train_up_to=train_up_to)
 
     def base_size(self, resize: int) -> int:
         """Side of the square the dataset is resized to before cropping to image_size: the

@@ -87,4 +87,5 @@ def load_xray(opts: DataOptions) -> DataBundle:
         test_images=preparation.centre(preparation.read([folder / eval_dir / test_files[i] for i in test_idx])),
         test_targets=torch.from_numpy(test_labels[test_idx]),
         augment=make_augment(opts.augment, "xray", opts.image_size), train_indices=train_idx,
-        eval_split=opts.evaluate_on, eval_indices=test_idx)
+        eval_split=opts.evaluate_on, eval_indices=test_idx,
+        train_files=[folder / "train" / train_files[i] for i in train_idx])

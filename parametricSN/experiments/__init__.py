@@ -14,7 +14,8 @@ from parametricSN.experiments.published import (
     CIFAR_SEEDS, KTH_SAMPLES, KTH_SEEDS, KTH_TRAIN_SIZE, PUBLISHED, SEEDS, XRAY_SEEDS,
 )
 from parametricSN.experiments.runner import build_parser, main, run_sweep
-from parametricSN.experiments.sweeps import SCATTERING_VARIANTS, Sweep, Variant, variant_label
+from parametricSN.experiments.sweeps import SCATTERING_VARIANTS, Sweep, Variant
+from parametricSN.labels import variant_label
 
 __all__ = [
     "CIFAR_SEEDS", "KTH_SAMPLES", "KTH_SEEDS", "KTH_TRAIN_SIZE", "PUBLISHED", "SEEDS", "XRAY_SEEDS",

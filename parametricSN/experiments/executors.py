@@ -32,7 +32,8 @@ class Job:
 
     ``plugins`` are ``"name=module:attr"`` head specs re-registered in the worker process (a spawned
     worker starts with only the built-in heads). ``threads`` is torch's intra-op thread count for
-    the run (None: leave torch's default).
+    the run (None: leave torch's default). ``resume_run_id``: continue that MLflow run from its
+    checkpoint (:func:`resume_training_in_worker`) instead of calling ``train_fn``.
     """
 
     index: int
@@ -41,6 +42,7 @@ class Job:
     train_fn: Callable[[dict], Any]
     plugins: tuple = ()
     threads: Optional[int] = None
+    resume_run_id: Optional[str] = None
 
 
 @dataclass
@@ -100,8 +102,10 @@ def execute(job: Job) -> Outcome:
     try:
         register_plugins(job.plugins)
         with _thread_allocation(job.threads):
-            result = job.train_fn(_on_worker_device(job.cfg))
-    except KeyboardInterrupt:
+            cfg = _on_worker_device(job.cfg)
+            result = (resume_training_in_worker(cfg, job.resume_run_id) if job.resume_run_id
+                      else job.train_fn(cfg))
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, or submitit requeuing the job
         raise
     except BaseException as error:  # noqa: BLE001 - isolate every failure of one run
         from parametricSN.errors import UserError
@@ -165,6 +169,45 @@ def run_training_in_worker(cfg: dict) -> Any:
     from parametricSN.run import run_training
 
     return run_training(cfg, progress=sys.stderr.isatty(), bar_position=1 + _WORKER["index"])
+
+
+def resume_training_in_worker(cfg, run_id: str, wait_s: float = 60.0) -> Any:
+    """Continue MLflow run ``run_id`` (of ``cfg``'s store) from its checkpoint, as
+    :func:`run_training_in_worker` trains. Waits up to ``wait_s`` for the run's lock (a requeued
+    cluster job may start while the stopped one is still exiting)."""
+    import sys
+
+    from parametricSN.run import run_training
+    from parametricSN.tracking.mlflow_run import absolute_tracking_uri
+    from parametricSN.tracking.resumable import open_resume
+
+    uri = absolute_tracking_uri(section(cfg, "mlflow").tracking_uri)
+    resume = open_resume(uri, run_id, wait_s=wait_s, warn=lambda line: print(line, file=sys.stderr))
+    return run_training(cfg, progress=sys.stderr.isatty(), bar_position=1 + _WORKER["index"], resume=resume)
+
+
+class TrainingJob:
+    """What submitit runs: ``TrainingJob()(job)`` is :func:`execute`. Checkpointable in submitit's
+    protocol: when SLURM is about to stop the job (time limit, preemption), :meth:`checkpoint`
+    writes the run's newest state and requeues the job as a resume of the same MLflow run (a run
+    stopped before its first epoch ended is requeued from the start)."""
+
+    def __call__(self, job: Job) -> Outcome:
+        return execute(job)
+
+    def checkpoint(self, job: Job):
+        import dataclasses
+
+        from submitit.helpers import DelayedSubmission
+
+        from parametricSN.training.checkpoint import ACTIVE
+
+        active = ACTIVE[-1] if ACTIVE else None
+        if active is not None:
+            active.write_latest()
+            if active.latest_written >= 0:
+                return DelayedSubmission(self, dataclasses.replace(job, resume_run_id=active.run_id))
+        return DelayedSubmission(self, job)
 
 
 # ---- executors ------------------------------------------------------------------------------
@@ -245,7 +288,9 @@ class LocalExecutor:
 
 
 def _with_threads(job: Job, threads: int) -> Job:
-    return Job(job.index, job.label, job.cfg, job.train_fn, job.plugins, threads)
+    import dataclasses
+
+    return dataclasses.replace(job, threads=threads)
 
 
 class SubmititExecutor:
@@ -255,15 +300,21 @@ class SubmititExecutor:
     (submitit's LocalExecutor: one subprocess per job on this machine) or "debug" (in this process).
     Job logs and pickles go to ``folder`` (``%j`` becomes the job id). With ``wait=False`` the
     jobs are submitted and their ids printed, and :meth:`run` returns without outcomes.
+
+    A job that reaches its time limit or is preempted is signalled (on SLURM ``signal_delay_s``
+    seconds before the limit, sbatch's ``--signal``), checkpoints its run and is requeued as a resume of the same
+    MLflow run (:class:`TrainingJob`), at most ``max_requeues`` times for time limits.
     """
 
     def __init__(self, cluster: str = "slurm", folder: str = "outputs/submitit/%j",
                  partition: Optional[str] = None, timeout_min: int = 60 * 24,
                  gpus_per_run: int = 1, cpus_per_run: int = 4, mem_gb: Optional[float] = None,
-                 wait: bool = True, poll_s: Optional[float] = None, name: str = "parametricSN"):
+                 wait: bool = True, poll_s: Optional[float] = None, name: str = "parametricSN",
+                 signal_delay_s: int = 120, max_requeues: int = 10):
         self.cluster, self.folder, self.partition = cluster, folder, partition
         self.timeout_min, self.gpus_per_run, self.cpus_per_run = timeout_min, gpus_per_run, cpus_per_run
         self.mem_gb, self.wait, self.name = mem_gb, wait, name
+        self.signal_delay_s, self.max_requeues = signal_delay_s, max_requeues
         self.poll_s = poll_s if poll_s is not None else (30.0 if cluster == "slurm" else 0.5)
         self.submitted: List[Any] = []
         self._built = None
@@ -272,6 +323,8 @@ class SubmititExecutor:
         """The AutoExecutor parameters (``slurm_*`` and GPUs only for SLURM)."""
         params: Dict[str, Any] = {"timeout_min": self.timeout_min, "name": self.name,
                                   "cpus_per_task": self.cpus_per_run}
+        if self.cluster == "slurm":
+            params["slurm_signal_delay_s"] = self.signal_delay_s
         if self.cluster == "slurm":
             params["gpus_per_node"] = self.gpus_per_run
             if self.partition:
@@ -286,7 +339,8 @@ class SubmititExecutor:
         from parametricSN.errors import UserError
 
         try:
-            executor = submitit.AutoExecutor(folder=self.folder, cluster=self.cluster)
+            requeues = {f"{self.cluster}_max_num_timeout": self.max_requeues} if self.cluster in ("slurm", "local") else {}
+            executor = submitit.AutoExecutor(folder=self.folder, cluster=self.cluster, **requeues)
         except RuntimeError as error:  # e.g. no srun on this machine
             raise UserError(f"--executor {self.cluster}: {error} (use --executor local here)") from None
         executor.update_parameters(**self.parameters())
@@ -303,10 +357,10 @@ class SubmititExecutor:
         executor = self._built
         jobs = [job if job.threads else _with_threads(job, self.cpus_per_run) for job in jobs]
         if self.cluster == "debug":  # runs inside submit(); no batching
-            handles = [executor.submit(execute, job) for job in jobs]
+            handles = [executor.submit(TrainingJob(), job) for job in jobs]
         else:
             with executor.batch():
-                handles = [executor.submit(execute, job) for job in jobs]
+                handles = [executor.submit(TrainingJob(), job) for job in jobs]
         self.submitted = handles
         for job, handle in zip(jobs, handles):
             print(f"submitted run {job.index + 1} as {self.cluster} job {handle.job_id}: {job.label}")

@@ -1,9 +1,10 @@
-"""Resume: which runs of a sweep are already done, according to MLflow.
+"""Resume: which runs of a sweep are already done, or can continue, according to MLflow.
 
 A run counts as done when its experiment holds a FINISHED run tagged with the same
 ``config_hash`` (the hash covers seed and every setting that changes the result, not the MLflow
-section, data paths or device — see ``parametricSN.config.config_hash``). FAILED, KILLED and
-RUNNING runs (a crash that never closed its run) are redone.
+section, data paths or device — see ``parametricSN.config.config_hash``). A KILLED, FAILED or
+crashed (still RUNNING, no process training it) run with a checkpoint continues from it, in the
+same MLflow run; one without a checkpoint is redone from the start.
 """
 
 from __future__ import annotations
@@ -12,24 +13,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
+from parametricSN.tracking.store import sqlite_path
+
 
 @dataclass(frozen=True)
 class PriorRuns:
-    """MLflow's record of one config hash: the FINISHED run id (if any) and earlier statuses."""
+    """MLflow's record of one config hash: the FINISHED run id (if any), earlier statuses, and the
+    run that can continue from its checkpoint (if any, and none FINISHED), and the run another
+    process is training now (if any)."""
 
     finished_run_id: Optional[str]
     statuses: tuple
+    resumable_run_id: Optional[str] = None
+    training_run_id: Optional[str] = None  # RUNNING and being trained by another process now
 
     @property
     def done(self) -> bool:
         return self.finished_run_id is not None
-
-
-def sqlite_path(tracking_uri: str) -> Optional[Path]:
-    """The database file of a ``sqlite:///path`` URI, else None."""
-    from parametricSN.tracking.mlflow_run import sqlite_path as path_of
-
-    return path_of(tracking_uri)
 
 
 def store_exists(tracking_uri: str) -> bool:
@@ -47,6 +47,7 @@ def prior_runs(tracking_uri: str, experiment_name: str, hashes: Iterable[str]) -
     hashes = list(dict.fromkeys(hashes))
     if not hashes or not store_exists(tracking_uri):
         return {}
+    from parametricSN.tracking.resumable import being_trained, newest_resumable
     from parametricSN.tracking.store import open_client
 
     client = open_client(tracking_uri)
@@ -63,8 +64,11 @@ def prior_runs(tracking_uri: str, experiment_name: str, hashes: Iterable[str]) -
         if not runs:
             continue
         finished = [run.info.run_id for run in runs if run.info.status == "FINISHED"]
+        training = [run.info.run_id for run in runs if being_trained(run)]
         found[config_hash] = PriorRuns(finished[0] if finished else None,
-                                       tuple(run.info.status for run in runs))
+                                       tuple(run.info.status for run in runs),
+                                       None if finished else newest_resumable(runs),
+                                       training[0] if training else None)
     return found
 
 
@@ -78,6 +82,7 @@ def ensure_experiment(tracking_uri: str, experiment_name: str) -> str:
     """Create the experiment once, before parallel workers start (concurrent creation races);
     the same way a training run would (artifacts beside a sqlite store)."""
     from parametricSN.tracking.mlflow_run import ensure_experiment as ensure
+    from parametricSN.tracking.resumable import being_trained, newest_resumable
     from parametricSN.tracking.store import open_client
 
     return ensure(open_client(tracking_uri), experiment_name, tracking_uri)

@@ -4,8 +4,10 @@
     python experiments/cifar/ll/ll_100sample_cifar10_experiment.py --workers 2 --epochs 2 --num-seeds 1
 
 Steps: expand the sweep (seeds × axes such as KTH samples × variants) → apply the command line (``--epochs``,
-``--data-root``, ``--set section.key=value`` …) → validate each config → drop duplicates → skip
-runs MLflow already holds as FINISHED (resume) → execute the rest (local pool or submitit) →
+``--data-root``, ``--set section.key=value`` or a bare ``section.key=value``, options and settings in
+any order …) → validate each config → drop duplicates → skip runs MLflow already holds as
+FINISHED, continue stopped ones from their checkpoints (resume) → execute the rest (local pool or
+submitit) →
 print one line per run and a final summary line. A failed run is reported and the others go on;
 the exit status is 1 when any run failed, 2 for bad input.
 
@@ -26,13 +28,15 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
 from tqdm import tqdm
 
+from parametricSN.config import flatten_config
 from parametricSN.errors import UserError
 from parametricSN.experiments.executors import (
     FINISHED, Job, LocalExecutor, Outcome, SubmititExecutor, run_training_in_worker,
 )
 from parametricSN.plugins import head_plugin, load_object, register_head_option
 from parametricSN.experiments.recipes import FILTER_RECIPES, named_recipe, recipe_of
-from parametricSN.experiments.sweeps import Sweep, deep_update, flatten, variant_label
+from parametricSN.experiments.sweeps import Sweep, deep_update
+from parametricSN.labels import variant_label
 from parametricSN.tracking.store import cluster_note
 
 Recipe = Callable[[dict], Optional[dict]]
@@ -58,6 +62,8 @@ def build_parser(sweep: Sweep, description: Optional[str] = None,
     run.add_argument("--data-root", metavar="DIR", help="override dataset.data_root")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                      help="override any config key for every run (repeatable; value parsed as YAML)")
+    run.add_argument("settings", nargs="*", metavar="SECTION.KEY=VALUE",
+                     help="the same as --set SECTION.KEY=VALUE; options and settings go in any order")
     run.add_argument("--head", metavar="[NAME=]MODULE:BUILDER",
                      help="register your own head builder(in_channels, spatial_shape, num_classes, cfg) "
                           "and use it for every run (module path or file.py)")
@@ -95,6 +101,17 @@ def build_parser(sweep: Sweep, description: Optional[str] = None,
     return parser
 
 
+def parse_arguments(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    """``parser`` (build_parser's) applied to ``argv`` with options and bare settings in any order.
+    ``--seeds`` takes every word after it, so a setting written after the seeds is moved back to
+    the settings."""
+    args = parser.parse_intermixed_args(argv)
+    if args.seeds:
+        args.settings += [word for word in args.seeds if "=" in word]
+        args.seeds = [word for word in args.seeds if "=" not in word]
+    return args
+
+
 def parse_seeds(values: Optional[Sequence[str]]) -> Optional[List[int]]:
     """``["1,2", "3"]`` -> ``[1, 2, 3]``; None stays None."""
     if values is None:
@@ -117,7 +134,7 @@ def parse_override(text: str) -> Dict[str, Dict[str, Any]]:
 
     name = text.partition("=")[0]
     if "=" not in text or name.count(".") != 1 or not all(name.strip().split(".")):
-        raise UserError(f"--set {text!r}: expected SECTION.KEY=VALUE, e.g. --set optim.max_lr=0.1")
+        raise UserError(f"{text!r}: expected SECTION.KEY=VALUE, e.g. optim.max_lr=0.1 or --set optim.max_lr=0.1")
     section, key, value = parse_config_override(text)  # UserError naming the key
     return {section: {key: value}}
 
@@ -133,7 +150,7 @@ def cli_settings(args: argparse.Namespace) -> Dict[str, Dict[str, Any]]:
         settings["model"] = {"epoch": args.epochs}
     if args.data_root:
         settings["dataset"] = {"data_root": args.data_root}
-    for text in args.overrides:
+    for text in [*args.settings, *args.overrides]:
         deep_update(settings, parse_override(text))
     return settings
 
@@ -156,7 +173,7 @@ def _load_recipes(specs: Sequence[str]) -> List[Recipe]:
 
 def describe(cfg: dict) -> str:
     """One line naming a run's variant, seed and the settings the published tables vary."""
-    flat = flatten(cfg)
+    flat = flatten_config(cfg)
     parts = [f"{variant_label(flat):<12}", f"seed={flat.get('general.seed')}"]
     if flat.get("dataset.name") == "kth":
         parts.append(f"sample={flat.get('dataset.sample')}")
@@ -178,7 +195,7 @@ def describe(cfg: dict) -> str:
 
 
 def run_label(cfg: dict) -> str:
-    flat = flatten(cfg)
+    flat = flatten_config(cfg)
     label = f"{variant_label(flat)} seed={flat.get('general.seed')}"
     if flat.get("dataset.name") == "kth":
         label += f" sample={flat.get('dataset.sample')}"
@@ -251,7 +268,7 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
     from parametricSN.experiments.resume import ensure_experiment, prior_runs, statuses_summary
 
     out = out or sys.stdout
-    args = build_parser(sweep, description, epilog).parse_args(argv)
+    args = parse_arguments(build_parser(sweep, description, epilog), argv)
     plugins = register_head_option(args.head)  # the parent checks model.name against the registered heads
     runs = build_runs(sweep, args, list(recipes) + _load_recipes(args.recipe), out)
     total = len(runs)
@@ -295,10 +312,18 @@ def run_sweep(sweep: Sweep, argv: Optional[Sequence[str]] = None, *, description
                 say(f"[{index + 1:>{width}}/{total}] SKIPPED   {run_label(cfg)}: already FINISHED as run "
                     f"{record.finished_run_id}")
                 continue
+            if record is not None and record.training_run_id and not record.done:
+                skipped += 1
+                say(f"[{index + 1:>{width}}/{total}] SKIPPED   {run_label(cfg)}: run {record.training_run_id} is "
+                    f"being trained by another process")
+                continue
+            resume = record.resumable_run_id if record is not None else None
             note = statuses_summary(record)
-            if note:
+            if resume:
+                say(f"[{index + 1:>{width}}/{total}] resume    {run_label(cfg)}: run {resume} from its checkpoint")
+            elif note:
                 say(f"[{index + 1:>{width}}/{total}] rerun     {run_label(cfg)} ({note})")
-            jobs.append(Job(index, run_label(cfg), cfg, train_fn, plugins))
+            jobs.append(Job(index, run_label(cfg), cfg, train_fn, plugins, resume_run_id=resume))
 
     def on_done(outcome: Outcome) -> None:
         head = f"[{outcome.index + 1:>{width}}/{total}] {outcome.status:<9} {outcome.label}"

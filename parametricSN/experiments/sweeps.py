@@ -12,9 +12,6 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from parametricSN.config import flatten_config as flatten  # noqa: F401  (re-exported)
-from parametricSN.labels import HEAD_ABBREVIATIONS, variant_label  # noqa: F401  (re-exported)
-
 
 @dataclass(frozen=True)
 class Variant:

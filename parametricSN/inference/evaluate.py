@@ -3,14 +3,18 @@
     python -m parametricSN evaluate --run RUN_ID [--tracking-uri URI] --data DIR [--out FOLDER]
     python -m parametricSN evaluate --model SAVED_MODEL_FOLDER --data DIR
 
-DIR is ``DIR/<class>/*`` or ``DIR/test/<class>/*`` with exactly the model's classes (a missing or
-extra class folder stops with one line). The images are prepared by the model's saved preparation
-(data.preparation) and scored by the run's own test pass (training.fit.make_evaluator), so the run's
-own evaluation images give exactly its ``final_test_acc`` and final ``test_loss``. Prints
-``accuracy NN.NN%`` and scikit-learn's classification report, writes ``confusion_matrix.png``,
-``classification_report.txt`` and ``metrics.json`` into --out, and logs all of it as a new MLflow
-run nested under the training run (tag ``evaluated_run_id``; with --model, in experiment
---experiment-name of --tracking-uri).
+DIR is ``DIR/<class>/*``, ``DIR/test/<class>/*`` or ``DIR/val/<class>/*`` (test/ first) with
+exactly the model's classes (a missing or extra class folder stops with one line). The images are
+prepared by the model's saved preparation (data.preparation) and scored by the run's own test pass
+(training.fit.make_evaluator), so the run's own evaluation images give exactly its
+``final_test_acc`` and final ``test_loss``. Images whose content the model trained on (the saved
+model's ``training_file_digests``) are counted and said in one warning line: their accuracy is not
+a held-out score. Prints ``accuracy NN.NN%`` and scikit-learn's classification report, writes
+``confusion_matrix.png``, ``classification_report.txt`` and ``metrics.json`` into --out, and logs
+all of it as a new MLflow run nested under the training run (tag ``evaluated_run_id``; with
+--model, in experiment --experiment-name of --tracking-uri). The run's inputs are the scored images
+(a dataset) and the training run's MLflow model ``classifier`` (a LoggedModel input, whose page
+then lists the evaluation's metrics on those images).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from parametricSN.data.folder import validation_folder
 from parametricSN.data.folder_files import list_classes
 from parametricSN.errors import UserError
 from parametricSN.inference.predictor import Predictor, Scores, add_model_arguments, load_predictor
@@ -34,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Score a trained model on a labelled image folder; record it in MLflow.",
         epilog="example: python -m parametricSN evaluate --run 3f2a... --data ~/images/test")
     add_model_arguments(parser)
-    parser.add_argument("--data", required=True, metavar="DIR", help="DIR/<class>/* or DIR/test/<class>/*")
+    parser.add_argument("--data", required=True, metavar="DIR",
+                        help="DIR/<class>/*, DIR/test/<class>/* or DIR/val/<class>/*")
     parser.add_argument("--out", metavar="FOLDER", help="where the PNG and the report go "
                                                         "(default: evaluation-<run id or model folder>)")
     parser.add_argument("--experiment-name", default="evaluate", metavar="NAME",
@@ -46,15 +52,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def labelled_root(data: Path) -> Path:
-    """DIR/test when DIR holds a test split, else DIR."""
+    """DIR/test when DIR holds a test split, else DIR/val (or DIR/valid), else DIR."""
     if not data.is_dir():
         raise UserError(f"--data {data}: no such folder; give DIR/<class>/* or DIR/test/<class>/*")
-    return data / "test" if (data / "test").is_dir() else data
+    if (data / "test").is_dir():
+        return data / "test"
+    return validation_folder(data) or data
+
+
+def trained_on(predictor: Predictor, paths) -> list[Path]:
+    """The files of ``paths`` whose content is that of a file the model was trained on."""
+    from parametricSN.tracking.provenance import file_digest
+
+    known = set(predictor.info.get("training_file_digests") or ())
+    return [path for path in paths if file_digest(path) in known] if known else []
 
 
 def score(predictor: Predictor, root: Path, skip_unreadable: bool = False, progress: bool = True):
-    """(labels int64 (N,), images uint8 (N, C, H, W), Scores, skipped [(path, reason)]) of the
-    readable images under ``root``."""
+    """(paths, labels int64 (N,), images uint8 (N, C, H, W), Scores, skipped [(path, reason)]) of
+    the readable images under ``root``."""
     import torch
 
     paths, labels, _ = list_classes(root, predictor.class_names, what="--data")
@@ -68,7 +84,7 @@ def score(predictor: Predictor, root: Path, skip_unreadable: bool = False, progr
         raise UserError(f"--data {root}: none of its images could be read")
     images = torch.stack([decoded[i] for i in keep])
     labels = labels[keep]
-    return labels, images, predictor.scores(images, torch.from_numpy(labels)), skipped
+    return [paths[i] for i in keep], labels, images, predictor.scores(images, torch.from_numpy(labels)), skipped
 
 
 def confusion_figure(labels, predicted, names):
@@ -95,28 +111,31 @@ def _metric_name(text: str) -> str:
 
 
 def _record(predictor: Predictor, args, root: Path, out: Path, scores: Scores, report: dict,
-            skipped: int, images, labels) -> str:
+            skipped: int, seen: int, images, labels) -> str:
     """Log the evaluation as an MLflow run (nested under the training run when it is in the store)."""
+    from mlflow.entities import LoggedModelInput
     from mlflow.exceptions import MlflowException
 
-    from parametricSN.tracking.mlflow_model import dataset_input
+    from parametricSN.tracking.mlflow_model import classifier_model_id, dataset_input, link_run_metrics
     from parametricSN.tracking.mlflow_run import MlflowRun
     from parametricSN.tracking.store import open_client
 
     client = open_client(predictor.tracking_uri)
-    experiment, tags = args.experiment_name, {}
+    experiment, tags, model_id = args.experiment_name, {}, None
     if predictor.run_id:
         tags["evaluated_run_id"] = predictor.run_id
         try:
             trained = client.get_run(predictor.run_id)
             experiment = client.get_experiment(trained.info.experiment_id).name
             tags["mlflow.parentRunId"] = predictor.run_id
+            model_id = classifier_model_id(client, trained)
         except MlflowException:
             pass  # a saved folder whose run lives in another store
     run = MlflowRun.start(predictor.tracking_uri, experiment, f"evaluate-{root.name}", tags=tags)
     with run:
         run.log_params({"evaluate.model": predictor.spec, "evaluate.data": str(root.resolve()),
                         "evaluate.images": len(labels), "evaluate.skipped_unreadable": skipped,
+                        "evaluate.training_images": seen,
                         "evaluate.class_names": ",".join(predictor.class_names)})
         metrics = {"accuracy": scores.accuracy, "loss": scores.loss}
         for name in predictor.class_names:
@@ -125,7 +144,10 @@ def _record(predictor: Predictor, args, root: Path, out: Path, scores: Scores, r
         run.log_metrics(metrics, step=0)
         run.log_artifacts(out, "evaluation")
         run.client.log_inputs(run.run_id, datasets=[dataset_input(images, labels, root.name, str(root.resolve()),
-                                                                  "evaluation")])
+                                                                  "evaluation")],
+                              models=[LoggedModelInput(model_id)] if model_id else None)
+        if model_id:  # the model's page lists this evaluation's metrics beside the training run's
+            link_run_metrics(run, model_id, evaluation=tuple(metrics))
     return run.run_id
 
 
@@ -133,14 +155,18 @@ def main(argv=None) -> int:
     """``evaluate`` command: 0 after scoring; UserError (exit 2) for bad input."""
     from sklearn.metrics import classification_report
 
-    from parametricSN.tracking.figures import save_figure
+    from parametricSN.figures.canvas import save_figure
 
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     root = labelled_root(Path(args.data).expanduser())
     predictor = load_predictor(args)
-    labels, images, scores, skipped = score(predictor, root, args.skip_unreadable, not args.no_progress)
+    paths, labels, images, scores, skipped = score(predictor, root, args.skip_unreadable, not args.no_progress)
     for path, reason in skipped:
         print(f"warning: skipped unreadable image {path}: {reason}", file=sys.stderr)
+    seen = trained_on(predictor, paths)
+    if seen:
+        print(f"warning: {len(seen)} of the {len(paths)} images of {root} are images the model was trained on "
+              f"(e.g. {seen[0]}): this accuracy is not a held-out score", file=sys.stderr)
     predicted = scores.logits.argmax(dim=1).numpy()
     names = predictor.class_names
     accuracy = scores.accuracy
@@ -157,7 +183,7 @@ def main(argv=None) -> int:
     summary = {"accuracy": accuracy, "loss": scores.loss, "images": len(labels), "skipped_unreadable": len(skipped),
                "report": report}
     (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
-    run_id = _record(predictor, args, root, out, scores, report, len(skipped), images, labels)
+    run_id = _record(predictor, args, root, out, scores, report, len(skipped), len(seen), images, labels)
     print(line)
     print(text)
     print(f"confusion matrix: {out / 'confusion_matrix.png'}\nMLflow run {run_id} (evaluation of "

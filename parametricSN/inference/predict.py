@@ -58,7 +58,7 @@ def header(k: int) -> list[str]:
 
 def main(argv=None) -> int:
     """``predict`` command: 0 if at least one image was predicted, else 2."""
-    args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    args = _parser().parse_intermixed_args(sys.argv[1:] if argv is None else list(argv))
     if args.top_k < 1:
         raise UserError(f"--top-k must be >= 1, got {args.top_k}")
     files = collect(args.paths)

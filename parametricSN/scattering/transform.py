@@ -25,9 +25,8 @@ from __future__ import annotations
 import torch
 
 from parametricSN.scattering.filter_bank import FilterLevels
-from parametricSN.scattering.kernels import (  # noqa: F401  (subsample_fourier, modulus: re-exported)
-    _band_modulus, _Scratch, _spectrum_tiles, lowpass, modulus, prepare_band, real_fft2, subsample_fourier,
-    tile_index,
+from parametricSN.scattering.kernels import (
+    _band_modulus, _Scratch, _spectrum_tiles, lowpass, prepare_band, real_fft2, tile_index,
 )
 
 

@@ -30,7 +30,10 @@ def log_artifacts(run, history, before, scattering, recorder, log_distance, draw
     from parametricSN.tracking.store import StoreError
 
     if draw:
-        from parametricSN.tracking import figures
+        from parametricSN.figures.curves import (
+            plot_learning_curves, plot_parameter_distance, plot_parameter_trajectories,
+        )
+        from parametricSN.figures.filters import plot_filters, plot_littlewood_paley, write_filter_progression_gif
 
     errors: list[str] = []
 
@@ -46,23 +49,23 @@ def log_artifacts(run, history, before, scattering, recorder, log_distance, draw
             warnings.warn(f"could not write {name}: {type(error).__name__}: {error}", stacklevel=2)
 
     attempt("figures/learning_curves.png",
-            lambda: run.log_figure(figures.plot_learning_curves(history), "figures/learning_curves.png"))
+            lambda: run.log_figure(plot_learning_curves(history), "figures/learning_curves.png"))
     if scattering is not None:
         after = filter_snapshot(scattering)
         for when, snap in (("before", before), ("after", after)):
             for kind in ("fourier", "real", "imag"):
                 path = f"filters/filters_{when}_{kind}.png"
                 attempt(path, lambda snap=snap, kind=kind, path=path, when=when: run.log_figure(
-                    figures.plot_filters(snap["filters"], kind=kind, ncols=scattering.L,
-                                         title=f"filters {when} training ({kind})"), path))
+                    plot_filters(snap["filters"], kind=kind, ncols=scattering.L,
+                                 title=f"filters {when} training ({kind})"), path))
             path = f"filters/littlewood_paley_{when}.png"
             attempt(path, lambda snap=snap, path=path, when=when: run.log_figure(
-                figures.plot_littlewood_paley(snap["lp"], title=f"Littlewood–Paley sum {when} training"), path))
+                plot_littlewood_paley(snap["lp"], title=f"Littlewood–Paley sum {when} training"), path))
     if log_distance and history.get("param_distance"):
         epochs = [e for e, _ in history["param_distance"]]
         series = {name: [v for _, v in history[name]] for name in ("param_distance", "param_distance_tight_frame")}
         attempt("figures/parameter_distance.png", lambda: run.log_figure(
-            figures.plot_parameter_distance(epochs, series), "figures/parameter_distance.png"))
+            plot_parameter_distance(epochs, series), "figures/parameter_distance.png"))
     if recorder is not None and recorder.epochs:
         with tempfile.TemporaryDirectory() as tmp:
             arrays = recorder.arrays()
@@ -72,29 +75,32 @@ def log_artifacts(run, history, before, scattering, recorder, log_distance, draw
                     recorder.save(Path(tmp) / "trajectory.npz"), "trajectory"))
             if any(a.ndim == 2 for name, a in arrays.items() if name not in ("steps", "epochs")):
                 attempt("figures/parameter_trajectories.png", lambda: run.log_figure(
-                    figures.plot_parameter_trajectories(arrays, arrays["epochs"]),
+                    plot_parameter_trajectories(arrays, arrays["epochs"]),
                     "figures/parameter_trajectories.png"))
             if recorder.record_filters and recorder.filter_frames:
                 for kind in ("fourier", "real", "imag"):
                     path = Path(tmp) / f"filters_{kind}.gif"
                     attempt(f"videos/{path.name}", lambda kind=kind, path=path: run.log_artifact(
-                        figures.write_filter_progression_gif(recorder.filter_frames, recorder.steps, path,
-                                                             kind=kind, ncols=scattering.L), "videos"))
+                        write_filter_progression_gif(recorder.filter_frames, recorder.steps, path,
+                                                     kind=kind, ncols=scattering.L), "videos"))
     if errors:
         run.set_tags({"figure_errors": ", ".join(errors)})
 
 
 def log_model(run, model, cfg, data, final_test_acc) -> None:
     """save_model into a temporary folder; log it as the artifact folder ``model/`` and as the
-    MLflow model ``classifier`` (tracking.mlflow_model)."""
+    MLflow model ``classifier`` (tracking.mlflow_model). Its info keeps the content digests of
+    the training files (``training_file_digests``; evaluate warns when it scores one of them)."""
     from parametricSN.models import save_model
     from parametricSN.tracking.mlflow_model import log_classifier
+    from parametricSN.tracking.provenance import file_digest
 
     info = {
         "in_channels": data.in_channels, "num_classes": data.num_classes,
         "image_size": list(data.image_size), "mean": list(data.mean), "std": list(data.std),
         "preparation": data.preparation.to_info(), "dataset": data.name, "class_names": list(data.class_names),
         "final_test_acc": final_test_acc, "run_id": run.run_id, "epochs": int(section(cfg, "model").epoch),
+        "training_file_digests": sorted({file_digest(path) for path in data.train_files}),
     }
     with tempfile.TemporaryDirectory() as tmp:
         folder = save_model(Path(tmp) / "model", model, cfg, info)

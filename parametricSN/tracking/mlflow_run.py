@@ -10,13 +10,15 @@ command and the MLflow 3 addresses of a run in the "Model training" view.
 
 A run ends exactly once, as FINISHED, FAILED or KILLED (:meth:`MlflowRun.end`); used as a context
 manager it ends FAILED on an exception and KILLED on KeyboardInterrupt, so it never stays RUNNING.
+
+Built on :mod:`parametricSN.tracking.store` (opening a store, retries, one-line errors), which
+knows nothing of runs: the dependency goes one way.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-
 import tempfile
 import time
 import warnings
@@ -24,19 +26,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from parametricSN.errors import UserError
+from parametricSN.tracking.store import open_client, retry, sqlite_path
 
 MAX_PARAM_LENGTH = 6000  # MLflow's limit on one param value
 _PARAMS_PER_BATCH = 100
 _FLUSH_SECONDS = 2.0
 _FLUSH_COUNT = 900
-
-
-def sqlite_path(tracking_uri: str) -> Path | None:
-    """The database file of a ``sqlite:///…`` URI (relative to the cwd unless absolute), else None."""
-    prefix = "sqlite:///"
-    if not tracking_uri.startswith(prefix) or tracking_uri.endswith(":memory:"):
-        return None
-    return Path(tracking_uri[len(prefix):].split("?", 1)[0])
 
 
 def absolute_tracking_uri(tracking_uri: str) -> str:
@@ -96,8 +91,6 @@ def ensure_experiment(client, name: str, tracking_uri: str) -> str:
     """The id of experiment ``name``, created (artifacts beside a sqlite db) if missing."""
     from mlflow.exceptions import MlflowException
 
-    from parametricSN.tracking.store import retry
-
     def find():
         return retry(lambda: client.get_experiment_by_name(name), tracking_uri, f"reading experiment {name!r}")
 
@@ -136,6 +129,7 @@ class MlflowRun:
         self.status: str = "RUNNING"
         self._pending: list = []
         self._last_flush = time.monotonic()
+        self._logged_until: dict[str, int] = {}  # resumed run: metric → last step it already holds
 
     @classmethod
     def start(cls, tracking_uri: str, experiment_name: str, run_name: str | None = None,
@@ -143,8 +137,6 @@ class MlflowRun:
         """Create (and start) a run in ``experiment_name`` of the store at ``tracking_uri``.
 
         Raises StoreError (one line) when the store cannot be reached or written."""
-        from parametricSN.tracking.store import open_client, retry
-
         client = open_client(tracking_uri)
         experiment_id = ensure_experiment(client, experiment_name, tracking_uri)
         run = retry(lambda: client.create_run(experiment_id, run_name=run_name,
@@ -152,10 +144,24 @@ class MlflowRun:
                     tracking_uri, f"creating a run in experiment {experiment_name!r}")
         return cls(client, run.info.run_id, tracking_uri, experiment_id)
 
+    @classmethod
+    def attach(cls, tracking_uri: str, run_id: str) -> "MlflowRun":
+        """Continue the existing run ``run_id`` (a resumed run): marked RUNNING again; a metric is
+        not logged again at a step the run already holds (so no step appears twice), the values
+        logged before the interruption stay. StoreError when the store cannot be reached."""
+        from parametricSN.tracking.store import open_client, retry
+
+        client = open_client(tracking_uri)
+        record = retry(lambda: client.get_run(run_id), tracking_uri, f"reading run {run_id}")
+        run = cls(client, run_id, tracking_uri, record.info.experiment_id)
+        for key in record.data.metrics:
+            history = run._call(f"reading metric {key}", lambda: client.get_metric_history(run_id, key))
+            run._logged_until[key] = max(metric.step for metric in history)
+        run._call("marking the run RUNNING", lambda: client.update_run(run_id, status="RUNNING"))
+        return run
+
     def _call(self, what: str, call):
         """``call()`` with the store's retry on a locked SQLite file and its one-line errors."""
-        from parametricSN.tracking.store import retry
-
         return retry(call, self.tracking_uri, f"{what} (run {self.run_id})")
 
     # ------------------------------------------------------------------ logging
@@ -178,7 +184,8 @@ class MlflowRun:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        self._pending += [Metric(str(k), float(v), now, int(step)) for k, v in metrics.items()]
+        self._pending += [Metric(str(k), float(v), now, int(step)) for k, v in metrics.items()
+                          if int(step) > self._logged_until.get(str(k), -1)]
         if len(self._pending) >= _FLUSH_COUNT or time.monotonic() - self._last_flush > _FLUSH_SECONDS:
             self.flush()
 
@@ -201,7 +208,7 @@ class MlflowRun:
 
     def log_figure(self, fig, artifact_file: str) -> None:
         """Save a matplotlib Figure as PNG under ``artifact_file`` (e.g. 'figures/loss.png'), close it."""
-        from parametricSN.tracking.figures import save_figure
+        from parametricSN.figures.canvas import save_figure
 
         folder, _, name = artifact_file.rpartition("/")
         with tempfile.TemporaryDirectory() as tmp:

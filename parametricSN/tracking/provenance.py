@@ -81,6 +81,16 @@ def tensor_fingerprint(*arrays: Any) -> str:
     return digest.hexdigest()
 
 
+def file_digest(path: str | os.PathLike) -> str:
+    """A 16-hex-digit digest (blake2b, 64 bits) of a file's bytes: equal for copies and renamed
+    files, different once the file is re-encoded."""
+    digest = hashlib.blake2b(digest_size=FINGERPRINT_BYTES)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(2 ** 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _field_names(bundle, suffix: str) -> list[str]:
     """The bundle's attribute names ending in ``suffix``, in a fixed order (train, test, others)."""
     names = ([f.name for f in dataclasses.fields(bundle)] if dataclasses.is_dataclass(bundle)

@@ -1,6 +1,6 @@
 """In-memory records of a training run: per-epoch metric history and the filter trajectory.
 
-``History``: metric name → [(epoch, value), …], the form ``figures.plot_learning_curves`` takes.
+``History``: metric name → [(epoch, value), …], the form ``figures.curves.plot_learning_curves`` takes.
 
 ``Stopwatch``: wall-clock seconds per named section of a run (``train_s``, ``test_s``, …).
 

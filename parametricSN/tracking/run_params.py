@@ -22,6 +22,18 @@ def config_params(cfg, tracking_uri: str) -> dict[str, Any]:
     return flat
 
 
+def absolute_config(cfg, tracking_uri: str) -> dict[str, Any]:
+    """``cfg`` as a nested plain dict with the store's absolute URI and PATH_PARAMS made absolute:
+    the same run wherever it is read again (a checkpoint's config)."""
+    nested = cfg.to_dict()
+    nested["mlflow"]["tracking_uri"] = tracking_uri
+    for key in PATH_PARAMS:
+        section, name = key.split(".")
+        if nested[section].get(name):
+            nested[section][name] = str(Path(str(nested[section][name])).expanduser().resolve())
+    return nested
+
+
 def run_params(cfg, tracking_uri: str, model, data, *, steps_per_epoch: int, total_steps: int,
                device) -> dict[str, Any]:
     """:func:`config_params` plus parameter counts, K, sample counts, steps and device."""

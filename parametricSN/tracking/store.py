@@ -18,6 +18,9 @@ for it (``PRAGMA busy_timeout``), and a write that still finds the file locked i
 growing pause for up to ``LOCK_RETRY_S`` seconds before a :class:`StoreError` says so in one line.
 :func:`store_error` turns the other failures (full disk, read-only disk, a server gone away)
 into one line naming the cause and the fix.
+
+The bottom of ``tracking``: it imports nothing from the rest of parametricSN but ``errors``
+(:mod:`parametricSN.tracking.mlflow_run` builds runs on it, never the other way round).
 """
 
 from __future__ import annotations
@@ -53,10 +56,12 @@ class StoreError(UserError):
 
 # ------------------------------------------------------------------------------------ the URI
 
-def _sqlite_file(tracking_uri: str) -> Optional[Path]:
-    from parametricSN.tracking.mlflow_run import sqlite_path
-
-    return sqlite_path(tracking_uri)
+def sqlite_path(tracking_uri: str) -> Optional[Path]:
+    """The database file of a ``sqlite:///…`` URI (relative to the cwd unless absolute), else None."""
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix) or tracking_uri.endswith(":memory:"):
+        return None
+    return Path(tracking_uri[len(prefix):].split("?", 1)[0])
 
 
 def uri_kind(tracking_uri: str) -> str:
@@ -221,7 +226,7 @@ def open_client(tracking_uri: str, *, create: bool = True):
     from mlflow.tracking import MlflowClient
 
     kind = check_store(tracking_uri)
-    db = _sqlite_file(tracking_uri) if kind == "sqlite" else None
+    db = sqlite_path(tracking_uri) if kind == "sqlite" else None
     if db is None:   # not SQLite (or sqlite:///:memory:); a database is opened (and migrated) here
         return retry(lambda: MlflowClient(tracking_uri=tracking_uri), tracking_uri, "opening the store")
     db = db.expanduser().resolve()
@@ -287,7 +292,7 @@ def store_error(error: BaseException, tracking_uri: str, what: str, path: Any = 
     cause = _os_cause(error)
     code = cause.errno if cause is not None else None
     filename = cause.filename if cause is not None and isinstance(cause.filename, str) else None
-    where = path or filename or _sqlite_file(tracking_uri) or tracking_uri
+    where = path or filename or sqlite_path(tracking_uri) or tracking_uri
     text = _messages(error)
     if code in _FULL or "no space left" in text or "database or disk is full" in text:
         return _os_error(OSError(errno.ENOSPC, "full"), where, what)

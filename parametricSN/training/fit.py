@@ -12,81 +12,127 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
 import torch
 from tqdm import tqdm
 
-from parametricSN.training.filter_learning import filters_frozen
-from parametricSN.training.loop import NonFiniteLossError, evaluate, train_epoch
-from parametricSN.training.precision import Precision
-
 from parametricSN.scattering.morlet import PARAMETER_NAMES as BANK_PARAMETERS
+from parametricSN.training.checkpoint import LoopState
+from parametricSN.training.filter_learning import filters_frozen, warmup_epochs
+from parametricSN.training.loop import NonFiniteLossError, evaluate, train_epoch
+from parametricSN.training.precision import FP32, Precision
+
 LogHook = Callable[[Mapping[str, float], int], None]
 
 
-def fit(model, data, loss_fn, optimizer, schedule, *, device: torch.device, epochs: int, step_test: int,
-        train_batch_size: int, test_batch_size: int, accum_steps: int = 1, seed: int = 0,
-        precision: str = "fp32", log: LogHook = lambda metrics, epoch: None, recorder=None,
-        track_distance: bool = False, timer=None, progress: bool = True,
-        desc: str = "train", bar_position: int | None = None, frozen_epochs: int = 0,
-        penalty: Callable[[], torch.Tensor] | None = None) -> None:
-    """Train ``model`` on ``data`` (a DataBundle) for ``epochs`` epochs. Raises NonFiniteLossError.
+@dataclass(frozen=True)
+class FitSettings:
+    """How long and in what batches :func:`fit` trains: ``epochs``; a test every ``step_test``
+    epochs (and at the last); micro-batches of ``train_batch_size`` images, ``accum_steps`` per
+    optimizer step; evaluation batches of ``test_batch_size``; ``seed`` seeds the batch order; the
+    filters are frozen for the first ``frozen_epochs`` epochs."""
 
-    ``seed`` seeds the batch order; ``recorder`` (a TrajectoryRecorder) records the bank after
-    every epoch; ``track_distance`` logs the bank's distance to its start and to the tight frame
-    (``parametricSN.scattering.bank_distance``); evaluation passes run inside ``timer("test_s")``
-    when a timer is given (``parametricSN.tracking.recorder.Stopwatch``). The filters are frozen for
-    the first ``frozen_epochs`` epochs; ``penalty`` (``() -> scalar``, e.g. the Littlewood–Paley pull
-    of :mod:`parametricSN.training.filter_learning`) joins every optimizer step after them and is
-    logged as metric ``filter_penalty`` (see ``train_epoch``).
+    epochs: int
+    step_test: int
+    train_batch_size: int
+    test_batch_size: int
+    accum_steps: int = 1
+    seed: int = 0
+    frozen_epochs: int = 0
+
+    @classmethod
+    def from_config(cls, cfg) -> "FitSettings":
+        """The settings a validated Config states (model.epoch, model.step_test, dataset.*_batch_size,
+        dataset.accum_step_multiple, general.seed, scattering.filter_warmup)."""
+        return cls(epochs=cfg.model.epoch, step_test=cfg.model.step_test,
+                   train_batch_size=cfg.dataset.train_batch_size, test_batch_size=cfg.dataset.test_batch_size,
+                   accum_steps=cfg.dataset.accum_step_multiple, seed=cfg.general.seed,
+                   frozen_epochs=warmup_epochs(cfg.scattering.filter_warmup, cfg.model.epoch))
+
+
+@dataclass
+class FitHooks:
+    """What :func:`fit` reports to, none of which changes the numbers: ``log(metrics, epoch)``;
+    ``recorder`` (a TrajectoryRecorder) records the bank after every epoch; ``distances`` (a
+    :class:`BankDistance`) is logged at step 0 and after every epoch; evaluation passes run inside
+    ``timer("test_s")`` (a Stopwatch); ``epoch_end(loop)`` is called after each epoch is logged
+    (the run's Checkpointer); the progress bar (``progress``, its label ``desc``, its terminal line
+    ``bar_position``)."""
+
+    log: LogHook = lambda metrics, epoch: None
+    recorder: Any = None
+    distances: "BankDistance | None" = None
+    timer: Any = None
+    epoch_end: Callable[[LoopState], None] | None = None
+    progress: bool = True
+    desc: str = "train"
+    bar_position: int | None = None
+
+
+def fit(model, data, loss_fn, optimizer, schedule, settings: FitSettings, *, device: torch.device,
+        precision: Precision = FP32, penalty: Callable[[], torch.Tensor] | None = None,
+        hooks: FitHooks | None = None, loop: LoopState | None = None) -> LoopState:
+    """Train ``model`` on ``data`` (a DataBundle) as ``settings`` say. Raises NonFiniteLossError.
+
+    ``precision``: autocast and loss scaling (training.precision). ``penalty`` (``() -> scalar``,
+    e.g. the Littlewood–Paley pull of :mod:`parametricSN.training.filter_learning`) joins every
+    optimizer step after the frozen epochs and is logged as metric ``filter_penalty`` (see
+    ``train_epoch``). ``loop``: where a resumed run stands (its model, optimizer, schedule and
+    random states already restored); None starts at epoch 0. Returns the final loop state.
     """
-    if timer is None:
-        timer = lambda name: contextlib.nullcontext()  # noqa: E731
+    hooks = hooks or FitHooks()
+    timer = hooks.timer or (lambda name: contextlib.nullcontext())
     train_images, train_targets = data.train_images.to(device), data.train_targets.to(device)
     test_images, test_targets = data.test_images.to(device), data.test_targets.to(device)
     prepare_train = lambda u8: data.normalize(data.to_float(data.augment(u8)))  # noqa: E731
     prepare_test = lambda u8: data.normalize(data.to_float(u8))  # noqa: E731
-    amp = Precision.build(precision, device)
     evaluate_now = make_evaluator(model, data, test_images, test_targets, prepare_test, loss_fn,
-                                  batch_size=test_batch_size, precision=amp)
-    generator = torch.Generator().manual_seed(seed)
+                                  batch_size=settings.test_batch_size, precision=precision)
+    if loop is None:
+        loop = LoopState(torch.Generator().manual_seed(settings.seed))
     scattering = model.scattering
-    distances = BankDistance(scattering) if track_distance else None
-    if distances is not None:
-        log(distances(), 0)
-    if recorder is not None:
-        recorder.record(0, 0)
+    if loop.epoch == 0:
+        if hooks.distances is not None:
+            hooks.log(hooks.distances(), 0)
+        if hooks.recorder is not None:
+            hooks.recorder.record(0, 0)
 
-    step, test_acc = 0, float("nan")
-    bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch", file=sys.stderr, disable=not progress,
-               dynamic_ncols=True, position=bar_position, leave=None)
+    epochs = settings.epochs
+    bar = tqdm(range(loop.epoch + 1, epochs + 1), desc=hooks.desc, unit="epoch", file=sys.stderr,
+               disable=not hooks.progress, dynamic_ncols=True, position=hooks.bar_position, leave=None,
+               initial=loop.epoch, total=epochs)
     with bar:
         for epoch in bar:
-            frozen = epoch <= frozen_epochs
+            frozen = epoch <= settings.frozen_epochs
             with filters_frozen(scattering, frozen):
                 stats = train_epoch(model, train_images, train_targets, prepare_train, loss_fn, optimizer,
-                                    schedule, batch_size=train_batch_size, accum_steps=accum_steps,
-                                    generator=generator, epoch=epoch, precision=amp,
-                                    penalty=None if frozen else penalty)
+                                    schedule, batch_size=settings.train_batch_size,
+                                    accum_steps=settings.accum_steps, generator=loop.generator, epoch=epoch,
+                                    precision=precision, penalty=None if frozen else penalty)
             schedule.after_epoch()
-            step += stats.steps
+            loop.step += stats.steps
             check_filters_finite(scattering, epoch)
             metrics = {"train_loss": stats.loss, "train_acc": stats.acc, **stats.lrs}
             if penalty is not None:
                 with torch.no_grad():
                     metrics["filter_penalty"] = float(penalty())
-            if distances is not None:
-                metrics.update(distances())
-            if epoch % step_test == 0 or epoch == epochs:
+            if hooks.distances is not None:
+                metrics.update(hooks.distances())
+            if epoch % settings.step_test == 0 or epoch == epochs:
                 with timer("test_s"):
-                    test_loss, test_acc = evaluate_now()
-                metrics.update(test_loss=test_loss, test_acc=test_acc)
-            log(metrics, epoch)
-            if recorder is not None:
-                recorder.record(epoch, step)
-            bar.set_postfix(loss=f"{stats.loss:.3f}", acc=f"{stats.acc:.1f}", test_acc=f"{test_acc:.1f}",
+                    test_loss, loop.test_acc = evaluate_now()
+                metrics.update(test_loss=test_loss, test_acc=loop.test_acc)
+            hooks.log(metrics, epoch)
+            if hooks.recorder is not None:
+                hooks.recorder.record(epoch, loop.step)
+            loop.epoch = epoch
+            if hooks.epoch_end is not None:
+                hooks.epoch_end(loop)
+            bar.set_postfix(loss=f"{stats.loss:.3f}", acc=f"{stats.acc:.1f}", test_acc=f"{loop.test_acc:.1f}",
                             refresh=False)
+    return loop
 
 
 class BankDistance:

@@ -118,3 +118,14 @@ def test_column_labels_and_stats():
     stats = summarize.cell_stats([1.0, 2.0, 3.0, 4.0])
     assert (stats.mean, stats.n) == (2.5, 4) and stats.std == pytest.approx(statistics.stdev([1, 2, 3, 4]))
     assert summarize.cell_stats([5.0]).std is None
+
+
+def test_a_cell_mixing_runs_from_before_and_after_save_metric_went_is_not_flagged():
+    # general.save_metric left the schema; runs logged before carry the param, later ones do not.
+    params = {"dataset.name": "cifar", "dataset.train_sample_num": "100", "model.name": "cnn",
+              "scattering.init_params": "tight-frame", "scattering.learnable": "True"}
+    older = summarize.record_from_params({**params, "general.save_metric": "True"}, 40.0)
+    newer = summarize.record_from_params(params, 42.0)
+    assert summarize.build_table("cifar10", [older, newer]).warnings == []
+    changed = summarize.record_from_params({**params, "optim.max_lr": "0.2"}, 41.0)
+    assert "optim.max_lr" in summarize.build_table("cifar10", [older, changed]).warnings[0]

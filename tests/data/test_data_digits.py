@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from parametricSN.data import DIGITS_TEST_SIZE, build_data
+from parametricSN.catalog import DIGITS_TEST_SIZE
+from parametricSN.data import build_data
 from parametricSN.data.digits import DIGITS_MEAN, DIGITS_STD, digits_images, digits_split
 from parametricSN.errors import UserError
 

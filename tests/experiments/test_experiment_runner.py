@@ -155,7 +155,8 @@ def test_slurm_options_become_submitit_parameters():
     slurm = SubmititExecutor(cluster="slurm", partition="gpu", timeout_min=90, gpus_per_run=2, cpus_per_run=6,
                              mem_gb=32)
     assert slurm.parameters() == {"timeout_min": 90, "name": "parametricSN", "cpus_per_task": 6,
-                                  "gpus_per_node": 2, "slurm_partition": "gpu", "mem_gb": 32}
+                                  "gpus_per_node": 2, "slurm_partition": "gpu", "mem_gb": 32,
+                                  "slurm_signal_delay_s": 120}
     assert "slurm_partition" not in SubmititExecutor(cluster="local", partition="gpu").parameters()
 
 

@@ -107,6 +107,19 @@ def test_competition_is_the_published_configuration():
         assert cfg["optim"]["scheduler"] == "onecycle"
 
 
+def test_competition_runs_are_the_grid_cells_tight_frame_learnable_runs():
+    # The competition is derived from the grid's cell, so the two cannot drift apart: same runs,
+    # same config hashes (resume finds a grid run's result as the competition's and back).
+    from parametricSN.config import config_hash
+    from parametricSN.experiments.grid import sweep
+
+    competition = [validate_config(run) for run in load("competition/cifar-10_100sample.py").SWEEP.expand()]
+    cell = [cfg for cfg in map(validate_config, sweep("cifar", "cnn", "100").expand())
+            if cfg.scattering.init_params == "tight-frame" and cfg.scattering.learnable]
+    assert len(competition) == len(cell) == len(CIFAR_SEEDS)
+    assert [config_hash(cfg) for cfg in competition] == [config_hash(cfg) for cfg in cell]
+
+
 def test_competition_accepts_a_researchers_head_without_editing_the_runner(fake_env, store):
     module = load("competition/cifar-10_100sample.py")
     out = io.StringIO()

@@ -93,14 +93,16 @@ def _evaluation_files(kind: str, root: Path, cfg, bundle) -> tuple[Path, Path]:
     return out, out
 
 
-def _pyfunc_accuracy(store: str, run_id: str, bundle, where: Path) -> float:
-    """Accuracy of the logged MLflow model ``classifier`` on the run's evaluation tensors."""
+def _pyfunc_accuracy(store: str, run_id: str, bundle) -> float:
+    """Accuracy of the run's logged MLflow model ``classifier`` on its evaluation tensors."""
     import mlflow
+    from mlflow import MlflowClient
 
-    where.mkdir()
-    local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="classifier", dst_path=str(where),
-                                                tracking_uri=store)
-    model = mlflow.pyfunc.load_model(local)
+    from parametricSN.tracking.mlflow_model import classifier_model_id
+
+    client = MlflowClient(tracking_uri=store)
+    model_id = classifier_model_id(client, client.get_run(run_id))
+    model = mlflow.pyfunc.load_model(client.get_logged_model(model_id).artifact_location)
     probabilities = model.predict(bundle.test_images.numpy().astype(np.float32) / 255.0)
     predicted = torch.from_numpy(probabilities).argmax(dim=1)
     return 100.0 * float((predicted == bundle.test_targets).sum()) / len(predicted)
@@ -131,4 +133,4 @@ def test_evaluate_predict_and_the_mlflow_model_give_the_runs_own_accuracy(kind, 
     correct = sum(Path(row["path"]).parent.name == row["predicted"] for row in rows)
     assert len(rows) == len(bundle.test_images) and 100.0 * correct / len(rows) == result.final_test_acc
 
-    assert _pyfunc_accuracy(store, result.run_id, bundle, tmp_path / "pyfunc") == result.final_test_acc
+    assert _pyfunc_accuracy(store, result.run_id, bundle) == result.final_test_acc

@@ -11,7 +11,7 @@ import torch
 from parametricSN.scattering import ParametricScattering2D, tight_frame_parameters
 from parametricSN.scattering import morlet
 from parametricSN.scattering.filter_bank import crop_to_resolution, wavelet_levels
-from parametricSN.scattering.transform import subsample_fourier
+from parametricSN.scattering.kernels import subsample_fourier
 
 
 def _bank(params, shape, group=None):

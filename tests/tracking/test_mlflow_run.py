@@ -13,9 +13,9 @@ from parametricSN.tracking.mlflow_run import (
     absolute_tracking_uri,
     default_artifact_location,
     run_page,
-    sqlite_path,
     view_instructions,
 )
+from parametricSN.tracking.store import sqlite_path
 
 
 def test_sqlite_paths_and_artifact_location(tmp_path):

@@ -1,8 +1,14 @@
 """Shared helpers for the training tests: tiny configs and one MLflow store per test session."""
 
 import copy
+import sys
+from pathlib import Path
 
 import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # resume_helpers, importable by name (pytest's importlib mode)
+    sys.path.insert(0, str(HERE))
 
 
 def merge(base: dict, extra: dict) -> dict:

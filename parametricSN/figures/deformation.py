@@ -1,5 +1,6 @@
 """Figures of the deformation-stability study (``python -m parametricSN deform``,
-:mod:`parametricSN.analysis.stability`): distance curves per deformation and image pairs."""
+:mod:`parametricSN.analysis.stability`): distance curves per deformation and image pairs, each a
+Figure (:mod:`parametricSN.figures.canvas`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from parametricSN.tracking.figures import new_figure
+from parametricSN.figures.canvas import new_figure
 
 __all__ = ["model_colours", "plot_deformation", "plot_image_pair"]
 

@@ -1,9 +1,8 @@
-"""The deformation-stability figures (parametricSN.analysis.stability_figures) draw what they claim."""
+"""The deformation-stability figures (parametricSN.figures.deformation) draw what they claim."""
 import numpy as np
 import torch
 
-from parametricSN.analysis import stability_figures
-from parametricSN.tracking import figures
+from parametricSN.figures import canvas, deformation
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -18,8 +17,8 @@ def test_deformation_figure_curves_and_dashed_baselines_share_colours(tmp_path):
     distances = {"model a": np.linspace(0, 0.3, 20), "model b": np.linspace(0, 0.2, 20)}
     baselines = {"model a": 0.8, "model b": 0.6}
     image = torch.rand(3, 12, 10)
-    fig = stability_figures.plot_deformation("rotation", strengths, distances, baselines, xlabel="degrees",
-                                   before=image, after=image.flip(-1))
+    fig = deformation.plot_deformation("rotation", strengths, distances, baselines, xlabel="degrees",
+                                       before=image, after=image.flip(-1))
     curve_ax = fig.axes[-1]
     lines = curve_ax.get_lines()
     solid = [l for l in lines if l.get_linestyle() == "-"]
@@ -29,6 +28,6 @@ def test_deformation_figure_curves_and_dashed_baselines_share_colours(tmp_path):
         assert curve.get_color() == base.get_color()
         np.testing.assert_allclose(base.get_ydata(), [value, value])
     assert sum(len(ax.images) for ax in fig.axes) == 2
-    assert _is_png(figures.save_figure(fig, tmp_path / "deformation_rotation.png"))
-    pair = stability_figures.plot_image_pair(torch.rand(1, 8, 8), torch.rand(1, 8, 8))
-    assert _is_png(figures.save_figure(pair, tmp_path / "pair.png"))
+    assert _is_png(canvas.save_figure(fig, tmp_path / "deformation_rotation.png"))
+    pair = deformation.plot_image_pair(torch.rand(1, 8, 8), torch.rand(1, 8, 8))
+    assert _is_png(canvas.save_figure(pair, tmp_path / "pair.png"))
