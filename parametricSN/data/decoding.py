@@ -129,6 +129,14 @@ def _decode_one(path: Path, resize: Resize) -> torch.Tensor | str:
     return image
 
 
+def clear_decoded() -> None:
+    """Forget every remembered image (benchmarks time a first decoding with it)."""
+    global _decoded_bytes
+    with _LOCK:
+        _DECODED.clear()
+        _decoded_bytes = 0
+
+
 def decode_files(paths: Sequence[Path], resize: Resize, desc: str = "decoding images",
                  progress: bool = True) -> list[torch.Tensor | str]:
     """Decode many files (threads, order kept): per file uint8 (1 | 3, H, W), or the reason (str)
