@@ -73,7 +73,7 @@ def load_kth(opts: DataOptions) -> DataBundle:
         name="kth", class_names=list(materials), num_classes=len(materials), preparation=preparation,
         train_images=preparation.read([train_paths[i] for i in train_idx]),
         train_targets=torch.from_numpy(train_labels[train_idx]),
-        test_images=preparation.centre(preparation.read([test_paths[i] for i in test_idx])),
+        test_images=preparation.read([test_paths[i] for i in test_idx], centre=True),
         test_targets=torch.from_numpy(test_labels[test_idx]),
         augment=make_augment(opts.augment, "kth", opts.image_size), train_indices=train_idx,
         eval_split=opts.evaluate_on, eval_indices=test_idx, train_files=[train_paths[i] for i in train_idx])

@@ -7,7 +7,7 @@ the same image whichever way it came.
 
     file ─ decode + resize ─► uint8 (1 | 3, h0, w0)   data.decoding: Pillow, EXIF, alpha on white,
                                                       (h0, w0) = resize.size, stretched or covered
-         ─ channels ────────► uint8 (C, h0, w0)       the stored size: training augments from here
+         ─ channels ────────► uint8 (C, h0, w0)       the stored size (training augments it)
          ─ centre crop ─────► uint8 (C, H, W)         (H, W) = crop, the model input (evaluation)
          ─ normalise ───────► float32 (C, H, W)       (x / 255 − mean) / std per channel
 
@@ -75,19 +75,25 @@ class ImagePreparation:
                progress: bool = True) -> list[torch.Tensor | str]:
         """Per file uint8 (C, H, W) at the MODEL size (centre-cropped), or the reason (str) it
         could not be read: what evaluate and predict classify."""
-        return [item if isinstance(item, str) else self.centre(with_channels(item, self.channels))
-                for item in decode_files(paths, self.resize, desc=desc, progress=progress)]
+        return self._each(paths, True, desc, progress)
 
-    def read(self, paths: Sequence[Path], desc: str = "decoding images") -> torch.Tensor:
-        """Files -> uint8 (N, C, h0, w0) at the STORED size (what a dataset keeps for training);
-        the first unreadable file is a UserError naming it."""
+    def read(self, paths: Sequence[Path], centre: bool = False, desc: str = "decoding images") -> torch.Tensor:
+        """Files -> uint8 (N, C, h0, w0) at the STORED size (what a dataset keeps for training), or
+        with ``centre`` (N, C, H, W) centre-cropped to the model size (its evaluation images); the
+        first unreadable file is a UserError naming it."""
         if len(paths) == 0:
-            return torch.zeros((0, self.channels, *self.resize.size), dtype=torch.uint8)
-        decoded = decode_files(paths, self.resize, desc=desc)
-        for path, item in zip(paths, decoded):
+            return torch.zeros((0, self.channels, *(self.crop if centre else self.resize.size)), dtype=torch.uint8)
+        images = self._each(paths, centre, desc, True)
+        for path, item in zip(paths, images):
             if isinstance(item, str):
                 raise UserError(f"cannot read image {path}: {item}")
-        return stack_channels(decoded, self.channels)  # type: ignore[arg-type]
+        return torch.stack(images).contiguous()  # type: ignore[arg-type]
+
+    def _each(self, paths: Sequence[Path], centre: bool, desc: str, progress: bool) -> list[torch.Tensor | str]:
+        """decode_files, then (``centre``) the centre crop and the channel rule, per file."""
+        decoded = decode_files(paths, self.resize, desc=desc, progress=progress)
+        return [item if isinstance(item, str) else with_channels(self.centre(item) if centre else item, self.channels)
+                for item in decoded]
 
     def from_arrays(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 (N, 1 | 3, H0, W0) images held as arrays (CIFAR's batches) -> uint8 (N, C, h0, w0),

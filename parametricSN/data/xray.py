@@ -84,7 +84,7 @@ def load_xray(opts: DataOptions) -> DataBundle:
         name="xray", class_names=list(XRAY_CLASSES), num_classes=len(XRAY_CLASSES), preparation=preparation,
         train_images=preparation.read([folder / "train" / train_files[i] for i in train_idx]),
         train_targets=torch.from_numpy(train_labels[train_idx]),
-        test_images=preparation.centre(preparation.read([folder / eval_dir / test_files[i] for i in test_idx])),
+        test_images=preparation.read([folder / eval_dir / test_files[i] for i in test_idx], centre=True),
         test_targets=torch.from_numpy(test_labels[test_idx]),
         augment=make_augment(opts.augment, "xray", opts.image_size), train_indices=train_idx,
         eval_split=opts.evaluate_on, eval_indices=test_idx,

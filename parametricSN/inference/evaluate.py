@@ -180,8 +180,8 @@ def main(argv=None) -> int:
     line = (f"accuracy {accuracy:.2f}% ({int(np.sum(predicted == labels))}/{len(labels)} images of {root}), "
             f"loss {scores.loss:.4f}")
     (out / "classification_report.txt").write_text(f"{line}\n\n{text}")
-    summary = {"accuracy": accuracy, "loss": scores.loss, "images": len(labels), "skipped_unreadable": len(skipped),
-               "report": report}
+    summary = {"accuracy": accuracy, "loss": scores.loss, "images": len(labels),
+               "skipped_unreadable": len(skipped), "report": report}
     (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
     run_id = _record(predictor, args, root, out, scores, report, len(skipped), len(seen), images, labels)
     print(line)

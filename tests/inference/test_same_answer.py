@@ -31,7 +31,7 @@ XRAY_TEST = [(f"t{k}.png", "positive" if k % 2 else "negative") for k in range(1
 
 
 def _config(kind: str, root: Path, store: str) -> dict:
-    """A run of a second or two: 2 epochs, J=1 (J=2 at 32×32), L=2, a linear head, batches of 8."""
+    """A run of seconds: 2 epochs, J=1 (J=2 at 32×32), L=2, a linear head, batches of 8."""
     dataset = {
         "cifar-batches": {"name": "cifar", "train_sample_num": 10, "test_sample_num": 20},
         "cifar-folder": {"name": "cifar", "train_sample_num": 10, "test_sample_num": 10},
