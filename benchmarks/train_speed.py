@@ -25,6 +25,8 @@ from machine_load import load  # noqa: E402
 
 from parametricSN.config import validate_config  # noqa: E402
 from parametricSN.data import DataBundle  # noqa: E402
+from parametricSN.data.decoding import Resize  # noqa: E402
+from parametricSN.data.preparation import ImagePreparation  # noqa: E402
 from parametricSN.data.transforms import make_augment  # noqa: E402
 from parametricSN.models import build_model  # noqa: E402
 from parametricSN.training import build_optimizer, cross_entropy_loss, evaluate, train_epoch  # noqa: E402
@@ -37,13 +39,13 @@ def fake_cifar_bundle(n_train: int, n_test: int, augment: str, seed: int = 0) ->
     """Random uint8 CIFAR-shaped data: train (n_train, 3, 32, 32) balanced over 10 classes, test (n_test, …)."""
     g = torch.Generator().manual_seed(seed)
     return DataBundle(
-        name="cifar-random", class_names=[str(c) for c in range(10)], num_classes=10, in_channels=3,
-        image_size=(32, 32),
+        name="cifar-random", class_names=[str(c) for c in range(10)], num_classes=10,
+        preparation=ImagePreparation(Resize((32, 32)), (32, 32), 3, CIFAR_MEAN, CIFAR_STD),
         train_images=torch.randint(0, 256, (n_train, 3, 32, 32), generator=g, dtype=torch.uint8),
         train_targets=torch.arange(n_train) % 10,
         test_images=torch.randint(0, 256, (n_test, 3, 32, 32), generator=g, dtype=torch.uint8),
         test_targets=torch.arange(n_test) % 10,
-        mean=CIFAR_MEAN, std=CIFAR_STD, augment=make_augment(augment, "cifar", (32, 32)),
+        augment=make_augment(augment, "cifar", (32, 32)),
     )
 
 

@@ -30,6 +30,7 @@ import torch
 from parametricSN.analysis.deformations import DEFORMATIONS, STRENGTH_COUNT, Deformation, get_deformations
 from parametricSN.analysis.model_source import LoadedModel, default_tracking_uri, resolve_model
 from parametricSN.config import section
+from parametricSN.data.preparation import ImagePreparation
 from parametricSN.errors import UserError
 from parametricSN.runtime import resolve_device
 
@@ -42,15 +43,14 @@ CSV_COLUMNS = ("model", "deformation", "strength", "distance", "baseline")
 class Representation:
     """x in [0, 1] (B, C, H, W) → S((x − mean) / std) flattened to (B, D), float64, on CPU.
 
-    scattering: the model's ParametricScattering2D; mean / std: per-channel normalisation of the
-    model (from its saved info). Batches of ``batch_size`` images go through ``device``.
+    scattering: the model's ParametricScattering2D; preparation: the model's ImagePreparation (its
+    saved info), whose normalisation is applied. Batches of ``batch_size`` images go through ``device``.
     """
 
-    def __init__(self, scattering: torch.nn.Module, mean: Sequence[float], std: Sequence[float],
-                 device: torch.device, batch_size: int = 64):
+    def __init__(self, scattering: torch.nn.Module, preparation: ImagePreparation, device: torch.device,
+                 batch_size: int = 64):
         self.scattering = scattering.to(device).eval()
-        self.mean = torch.as_tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
-        self.std = torch.as_tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+        self.preparation = preparation
         self.device = device
         self.batch_size = int(batch_size)
 
@@ -58,7 +58,7 @@ class Representation:
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         out = []
         for chunk in images.split(self.batch_size):
-            x = (chunk.to(self.device, torch.float32) - self.mean) / self.std
+            x = self.preparation.normalize(chunk.to(self.device, torch.float32))
             out.append(self.scattering(x).flatten(1).to("cpu", torch.float64))
         return torch.cat(out)
 
@@ -255,8 +255,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     results = {}
     for loaded in models:
         # the normalisation the model was trained with (its saved info), else the dataset's
-        mean, std = loaded.info.get("mean", bundle.mean), loaded.info.get("std", bundle.std)
-        represent = Representation(loaded.model.scattering, mean, std, device, args.batch_size)
+        saved = {"preparation", "mean"} & set(loaded.info)
+        preparation = ImagePreparation.from_info(loaded.info, loaded.spec) if saved else bundle.preparation
+        represent = Representation(loaded.model.scattering, preparation, device, args.batch_size)
         print(f"evaluating {labels[loaded.spec]} ...", file=sys.stderr)
         results[loaded.spec] = evaluate_model(represent, images, others, deformations)
 

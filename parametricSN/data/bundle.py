@@ -8,18 +8,22 @@ from typing import Callable
 import numpy as np
 import torch
 
+from parametricSN.data.preparation import ImagePreparation
+
 
 @dataclass
 class DataBundle:
     """Everything training needs from a dataset, in memory.
 
+    preparation: how an image file becomes the model's input (data.preparation): the stored
+        size, the model size image_size = (H, W), in_channels, mean and std; saved with the model
     train_images: uint8 (N, C, H0, W0), the selected subset at stored size (H0, W0) ≥ image_size
     train_targets: int64 (N,)
-    test_images: uint8 (M, C, H, W), the EVALUATION images, already resized/centre-cropped to
-        image_size = (H, W): the test split, or (``eval_split == "validation"``) a validation
-        split carved from the training images, disjoint from the training subset
+    test_images: uint8 (M, C, H, W), the EVALUATION images as ``preparation`` makes them (stored
+        size, then centre-cropped to image_size): the test split, or (``eval_split ==
+        "validation"``) a validation split carved from the training images, disjoint from the
+        training subset
     test_targets: int64 (M,)
-    mean, std: per channel, in [0, 1] units
     augment: uint8 (B, C, H0, W0) -> uint8 (B, C, H, W); training augmentation drawing from
         the torch global RNG ('noaugment' still centre-crops to (H, W))
     train_indices: positions of the subset in the dataset's full training list (int64 (N,))
@@ -38,14 +42,11 @@ class DataBundle:
     name: str
     class_names: list[str]
     num_classes: int
-    in_channels: int
-    image_size: tuple[int, int]
+    preparation: ImagePreparation
     train_images: torch.Tensor
     train_targets: torch.Tensor
     test_images: torch.Tensor
     test_targets: torch.Tensor
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
     augment: Callable[[torch.Tensor], torch.Tensor]
     train_indices: np.ndarray | None = field(default=None, repr=False)
     eval_split: str = "test"
@@ -53,12 +54,30 @@ class DataBundle:
     log_params: dict = field(default_factory=dict, repr=False)
     train_files: list = field(default_factory=list, repr=False)
 
+    @property
+    def in_channels(self) -> int:
+        """C, the model's channel count."""
+        return self.preparation.channels
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(H, W), the model input."""
+        return self.preparation.crop
+
+    @property
+    def mean(self) -> tuple[float, ...]:
+        """Per-channel normalisation mean, [0, 1] units."""
+        return self.preparation.mean
+
+    @property
+    def std(self) -> tuple[float, ...]:
+        """Per-channel normalisation std, [0, 1] units."""
+        return self.preparation.std
+
     def to_float(self, x_uint8: torch.Tensor) -> torch.Tensor:
         """uint8 (…, C, H, W) in 0..255 -> float32 in [0, 1], same device."""
-        return x_uint8.to(torch.float32) / 255.0
+        return self.preparation.to_float(x_uint8)
 
     def normalize(self, x_float01: torch.Tensor) -> torch.Tensor:
         """(x - mean) / std per channel; x float (B, C, H, W) or (C, H, W) in [0, 1]."""
-        mean = torch.tensor(self.mean, dtype=x_float01.dtype, device=x_float01.device)
-        std = torch.tensor(self.std, dtype=x_float01.dtype, device=x_float01.device)
-        return (x_float01 - mean.view(-1, 1, 1)) / std.view(-1, 1, 1)
+        return self.preparation.normalize(x_float01)

@@ -20,8 +20,10 @@ import numpy as np
 import torch
 
 from parametricSN.data.bundle import DataBundle
-from parametricSN.data.images import center_crop, list_image_folder, read_images, resize_uint8
+from parametricSN.data.decoding import Resize
+from parametricSN.data.images import list_image_folder
 from parametricSN.data.options import DataOptions
+from parametricSN.data.preparation import ImagePreparation
 from parametricSN.data.subsets import split_indices
 from parametricSN.data.transforms import make_augment
 from parametricSN.errors import UserError
@@ -115,43 +117,41 @@ def load_cifar(opts: DataOptions) -> DataBundle:
     if found is None:
         raise _not_found(folder)
     kind, where = found
+    base = opts.base_size(CIFAR_SIZE)
+    preparation = ImagePreparation(Resize((base, base)), opts.image_size, 3, CIFAR_MEAN, CIFAR_STD)
     read = _read_batches_split if kind == "batches" else _read_folder_split
-    train_images, train_labels, class_names = read(where, "train", opts)
+    train_images, train_labels, class_names = read(where, "train", preparation)
     train_idx, eval_images, eval_labels, eval_idx = split_indices(
-        opts, train_labels, lambda: read(where, "test", opts, class_names)[:2])
+        opts, train_labels, lambda: read(where, "test", preparation, class_names)[:2])
     eval_images = train_images if eval_images is None else eval_images
     opts.check_num_classes(len(class_names), folder)
     return DataBundle(
-        name="cifar", class_names=list(class_names), num_classes=len(class_names), in_channels=3,
-        image_size=opts.image_size, train_images=train_images(train_idx),
-        train_targets=torch.from_numpy(train_labels[train_idx]),
-        test_images=center_crop(eval_images(eval_idx), opts.image_size).contiguous(),
+        name="cifar", class_names=list(class_names), num_classes=len(class_names), preparation=preparation,
+        train_images=train_images(train_idx), train_targets=torch.from_numpy(train_labels[train_idx]),
+        test_images=preparation.centre(eval_images(eval_idx)).contiguous(),
         test_targets=torch.from_numpy(eval_labels[eval_idx]),
-        mean=CIFAR_MEAN, std=CIFAR_STD,
         augment=make_augment(opts.augment, "cifar", opts.image_size), train_indices=train_idx,
         eval_split=opts.evaluate_on, eval_indices=eval_idx)
 
 
-def _read_batches_split(where: Path, split: str, opts: DataOptions, class_names=None):
+def _read_batches_split(where: Path, split: str, preparation: ImagePreparation, class_names=None):
     """(images, labels int64 (N,), class_names) of the python batches' train or test split;
-    ``images(indices)`` -> uint8 (n, 3, S, S) at the stored base size S."""
+    ``images(indices)`` -> uint8 (n, 3, S, S) at the preparation's stored size S."""
     names = TRAIN_BATCHES if split == "train" else [TEST_BATCH]
     if split == "test" and not (where / TEST_BATCH).is_file():
         raise _no_test_split(where / TEST_BATCH)
     images, labels = read_batches(where, names)
-    base = opts.base_size(CIFAR_SIZE)
-    return (lambda idx: resize_uint8(images[torch.from_numpy(idx)].clone(), (base, base)),
+    return (lambda idx: preparation.from_arrays(images[torch.from_numpy(idx)]),
             labels, class_names or _class_names(where))
 
 
-def _read_folder_split(where: Path, split: str, opts: DataOptions, class_names=None):
-    """(images, labels int64 (N,), class_names) of ``where/<split>/<class>/*.png|jpg``;
-    ``images(indices)`` decodes only those files -> uint8 (n, 3, S, S) at the base size S."""
+def _read_folder_split(where: Path, split: str, preparation: ImagePreparation, class_names=None):
+    """(images, labels int64 (N,), class_names) of ``where/<split>/<class>/<image file>``;
+    ``images(indices)`` decodes only those files -> uint8 (n, 3, S, S) at the stored size S."""
     root = where / split
     if split == "test" and not root.is_dir():
         raise _no_test_split(root)
     paths, labels, names = list_image_folder(root, class_names)
     if len(paths) == 0:
         raise _no_test_split(root) if split == "test" else _not_found(where)
-    base = opts.base_size(CIFAR_SIZE)
-    return lambda idx: read_images([paths[i] for i in idx], 3, base), labels, names
+    return lambda idx: preparation.read([paths[i] for i in idx]), labels, names

@@ -14,8 +14,9 @@ import torch.nn.functional as F
 
 from parametricSN.data.bundle import DataBundle
 from parametricSN.catalog import DIGITS_TEST_SIZE
-from parametricSN.data.images import center_crop
+from parametricSN.data.decoding import Resize
 from parametricSN.data.options import DataOptions
+from parametricSN.data.preparation import ImagePreparation
 from parametricSN.data.subsets import split_indices
 from parametricSN.data.transforms import make_augment
 
@@ -53,19 +54,19 @@ def load_digits_bundle(opts: DataOptions) -> DataBundle:
     """digits DataBundle: balanced subset of the fixed training split; the whole test split
     (or a balanced ``test_sample_num`` of it), or a validation split of the training part."""
     opts.check_num_classes(len(DIGITS_CLASSES), "scikit-learn's digits")
-    images, targets = digits_images(opts.base_size(DIGITS_SIZE))
+    base = opts.base_size(DIGITS_SIZE)
+    images, targets = digits_images(base)   # the digits as images of base × base: what a file would hold
     train_split, test_split = digits_split()
     train_sub, eval_split, _, eval_sub = split_indices(
         opts, targets[train_split], lambda: (test_split, targets[test_split]))
     eval_split = train_split if eval_split is None else eval_split
     train_idx, test_idx = train_split[train_sub], eval_split[eval_sub]
+    preparation = ImagePreparation(Resize((base, base)), opts.image_size, 1, DIGITS_MEAN, DIGITS_STD)
     return DataBundle(
-        name="digits", class_names=list(DIGITS_CLASSES), num_classes=len(DIGITS_CLASSES),
-        in_channels=1, image_size=opts.image_size,
+        name="digits", class_names=list(DIGITS_CLASSES), num_classes=len(DIGITS_CLASSES), preparation=preparation,
         train_images=images[torch.from_numpy(train_idx)].contiguous(),
         train_targets=torch.from_numpy(targets[train_idx]),
-        test_images=center_crop(images[torch.from_numpy(test_idx)], opts.image_size).contiguous(),
+        test_images=preparation.centre(images[torch.from_numpy(test_idx)]).contiguous(),
         test_targets=torch.from_numpy(targets[test_idx]),
-        mean=DIGITS_MEAN, std=DIGITS_STD,
         augment=make_augment(opts.augment, "cifar", opts.image_size), train_indices=train_sub,
         eval_split=opts.evaluate_on, eval_indices=eval_sub)

@@ -8,10 +8,11 @@ folder, or a folder inside it, may be a symbolic link):
   when there is no val/. Both val/ and valid/ stop with one line;
 - ``DIR/<class>/*``: no test split; the run evaluates on a validation split (the default;
   ``evaluate_on: test`` stops with one line).
-Files, formats and decoding: parametricSN.data.folder_files. Every listed file is decoded (once per
-process) before anything else, so an unreadable or truncated image stops the run at once with one
-line naming it, or, with ``dataset.skip_unreadable: true``, is left out with a warning and counted
-in the run's params (``data.skipped_unreadable``).
+Files: parametricSN.data.folder_files; formats and decoding: parametricSN.data.decoding (each image
+resized, aspect ratio kept, to cover the model size and centre-cropped). Every listed file is
+decoded (once per process) before anything else, so an unreadable or truncated image stops the run
+at once with one line naming it, or, with ``dataset.skip_unreadable: true``, is left out with a
+warning and counted in the run's params (``data.skipped_unreadable``).
 
 Channels: 1 when every image is grayscale, else 3 (RGB); ``dataset.channels`` overrides.
 Training subset: the seeded class-balanced ``train_sample_num`` (same number per class, the
@@ -22,7 +23,8 @@ default the largest balanced split with at most VALIDATION_PER_CLASS per class. 
 folder: every image, or a balanced ``test_sample_num`` / ``validation_sample_num``.
 Normalisation: per-channel mean and std of the training subset (logged as params
 ``data.mean``/``data.std``). Images are stored at the model size; the training augmentation
-shifts them (zero padding of 1/8 of the side, random crop) and flips them (transforms.py).
+shifts them (zero padding of 1/8 of the side, random crop) and flips them (transforms.py). All of
+it (cover-resize, channels, statistics) is the preparation (data.preparation) saved with the model.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ import torch
 
 from parametricSN.config import per_class_up_to
 from parametricSN.data.bundle import DataBundle
-from parametricSN.data.folder_files import decode_files, list_classes, stack_channels
+from parametricSN.data.decoding import Resize, decode_files
+from parametricSN.data.folder_files import list_classes
 from parametricSN.data.options import DataOptions
+from parametricSN.data.preparation import ImagePreparation, stack_channels
 from parametricSN.data.subsets import subset_or_all, validation_indices
 from parametricSN.data.transforms import make_augment
 from parametricSN.errors import UserError
@@ -106,10 +110,10 @@ def check_class_sizes(labels: np.ndarray, names: list[str], n: int | None, where
                             f"{name!r} has only {count}: use at most {len(names) * counts.min()}, or add images")
 
 
-def _decoded(paths: list[Path], labels: np.ndarray, size, skip: bool, where: Path):
+def _decoded(paths: list[Path], labels: np.ndarray, resize: Resize, skip: bool, where: Path):
     """Decode ``paths``; (images list, paths, labels, skipped [(path, reason)]) without the
     unreadable files if ``skip``, else UserError naming the first one."""
-    results = decode_files(paths, size, desc=f"decoding {where.name}")
+    results = decode_files(paths, resize, desc=f"decoding {where.name}")
     bad = [(p, r) for p, r in zip(paths, results) if isinstance(r, str)]
     if bad and not skip:
         path, reason = bad[0]
@@ -142,11 +146,11 @@ def load_folder(opts: DataOptions) -> DataBundle:
     carve = eval_root is None
     training_count(labels, names, opts, carve, train_root)  # before decoding a large folder
     skip = opts.skip_unreadable
-    images, paths, labels, skipped = _decoded(paths, labels, opts.image_size, skip, train_root)
+    resize = Resize(opts.image_size, keep_aspect=True)
+    images, paths, labels, skipped = _decoded(paths, labels, resize, skip, train_root)
     if eval_root is not None:
         test_paths, test_labels, _ = list_classes(eval_root, names, what=f"dataset.path {eval_root.name} split")
-        test_images, test_paths, test_labels, more = _decoded(test_paths, test_labels, opts.image_size,
-                                                              skip, eval_root)
+        test_images, test_paths, test_labels, more = _decoded(test_paths, test_labels, resize, skip, eval_root)
         skipped += more
     else:
         test_images, test_labels = images, labels
@@ -171,12 +175,12 @@ def load_folder(opts: DataOptions) -> DataBundle:
     train_images = stack_channels([images[i] for i in train_idx], channels)
     mean, std = channel_statistics(train_images)
     return DataBundle(
-        name="folder", class_names=list(names), num_classes=len(names), in_channels=channels,
-        image_size=opts.image_size, train_images=train_images,
+        name="folder", class_names=list(names), num_classes=len(names),
+        preparation=ImagePreparation(resize, opts.image_size, channels, mean, std), train_images=train_images,
         train_targets=torch.from_numpy(labels[train_idx]),
         test_images=stack_channels([test_images[i] for i in eval_idx], channels),
         test_targets=torch.from_numpy(test_labels[eval_idx]),
-        mean=mean, std=std, augment=make_augment(opts.augment, "folder", opts.image_size),
+        augment=make_augment(opts.augment, "folder", opts.image_size),
         train_indices=train_idx, eval_split=evaluate_on, eval_indices=eval_idx,
         train_files=[paths[i] for i in train_idx],
         log_params={"data.path": str(root.resolve()), "data.class_names": ",".join(names),

@@ -1,10 +1,12 @@
 """KTH-TIPS2-b as distributed: <data_root>/KTH-TIPS2-b/<material>/sample_<a|b|c|d>/*.png.
 
-11 materials (classes, sorted by folder name) × 4 physical samples × 108 colour images of 200×200.
-Training uses sample ``dataset.sample`` (a balanced ``train_sample_num`` of its 1,188 images, or all
-of them when that is null or 1188), stored resized to 200×200; the test set is the other three
-samples (3,564 images, or a balanced ``test_sample_num``), resized to 200 and centre-cropped to the
-model size (128).  ImageNet normalisation.
+11 materials (classes, sorted by folder name) × 4 physical samples × 108 colour images, 200×200
+but for 233 of the 4,752 (from 71 to 299 pixels a side). Training uses sample ``dataset.sample`` (a
+balanced ``train_sample_num`` of its 1,188 images, or all of them when that is null or 1188), stored
+resized to 200×200 whatever the image's aspect ratio (the published ``Resize((200, 200))``); the
+test set is the other three samples (3,564 images, or a balanced ``test_sample_num``), resized to
+200×200 the same way and centre-cropped to the model size (128). ImageNet normalisation. The
+preparation (data.preparation) is saved with the model, so evaluate and predict do the same.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import numpy as np
 import torch
 
 from parametricSN.data.bundle import DataBundle
-from parametricSN.data.images import class_folders, image_files, read_images
+from parametricSN.data.decoding import Resize
+from parametricSN.data.images import class_folders, image_files
 from parametricSN.data.options import SAMPLES, DataOptions
+from parametricSN.data.preparation import ImagePreparation
 from parametricSN.data.subsets import split_indices
 from parametricSN.data.transforms import make_augment
 from parametricSN.errors import UserError
@@ -64,14 +68,13 @@ def load_kth(opts: DataOptions) -> DataBundle:
     train_idx, test_paths, test_labels, test_idx = split_indices(
         opts, train_labels, lambda: _test_samples(folder, materials, opts.sample))
     test_paths = train_paths if test_paths is None else test_paths
+    preparation = ImagePreparation(Resize((base, base)), opts.image_size, 3, IMAGENET_MEAN, IMAGENET_STD)
     return DataBundle(
-        name="kth", class_names=list(materials), num_classes=len(materials), in_channels=3,
-        image_size=opts.image_size,
-        train_images=read_images([train_paths[i] for i in train_idx], 3, base),
+        name="kth", class_names=list(materials), num_classes=len(materials), preparation=preparation,
+        train_images=preparation.read([train_paths[i] for i in train_idx]),
         train_targets=torch.from_numpy(train_labels[train_idx]),
-        test_images=read_images([test_paths[i] for i in test_idx], 3, base, crop=opts.image_size),
+        test_images=preparation.centre(preparation.read([test_paths[i] for i in test_idx])),
         test_targets=torch.from_numpy(test_labels[test_idx]),
-        mean=IMAGENET_MEAN, std=IMAGENET_STD,
         augment=make_augment(opts.augment, "kth", opts.image_size), train_indices=train_idx,
         eval_split=opts.evaluate_on, eval_indices=test_idx, train_files=[train_paths[i] for i in train_idx])
 

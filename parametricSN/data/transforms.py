@@ -173,9 +173,3 @@ def make_augment(mode: str, family: str, image_size: tuple[int, int]) -> Augment
         return Augment(mode, [RandomRotateCrop(KTH_ROTATION_DEGREES, size), HorizontalFlip()])
     return Augment(mode, crop_flip)
 
-
-def normalise(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
-    """(x - mean) / std per channel; x float (N, C, H, W) in [0, 1]."""
-    m = torch.tensor(list(mean), dtype=x.dtype, device=x.device).view(-1, 1, 1)
-    s = torch.tensor(list(std), dtype=x.dtype, device=x.device).view(-1, 1, 1)
-    return (x - m) / s

@@ -2,10 +2,11 @@
 
 Label files: one sample per line, no header, space separated ``patient_id filename class source``
 with class ∈ {negative, positive} (every line is a sample — the predecessor dropped the first).
-Images are read as grayscale (1 channel).  Training: a balanced ``train_sample_num`` subset, chosen
-from the label list before any image is decoded, stored resized to 260×260.  Test: a balanced 400
-(200 per class; or ``test_sample_num``) chosen with the run seed, resized to 260 and centre-cropped
-to the model size (224).
+Images are read as grayscale (1 channel; an RGB file becomes its luma after the resize).  Training:
+a balanced ``train_sample_num`` subset, chosen from the label list before any image is decoded,
+stored resized to 260×260 (aspect ratio not kept).  Test: a balanced 400 (200 per class; or
+``test_sample_num``) chosen with the run seed, resized to 260×260 and centre-cropped to the model
+size (224): the preparation (data.preparation) saved with the model.
 
 Normalisation: one channel with the ImageNet statistics averaged over R, G, B —
 mean (0.485 + 0.456 + 0.406) / 3 = 0.449, std (0.229 + 0.224 + 0.225) / 3 = 0.226 — the
@@ -20,8 +21,9 @@ import numpy as np
 import torch
 
 from parametricSN.data.bundle import DataBundle
-from parametricSN.data.images import read_images
+from parametricSN.data.decoding import Resize
 from parametricSN.data.options import DataOptions
+from parametricSN.data.preparation import ImagePreparation
 from parametricSN.data.subsets import split_indices
 from parametricSN.data.transforms import make_augment
 from parametricSN.errors import UserError
@@ -77,15 +79,13 @@ def load_xray(opts: DataOptions) -> DataBundle:
         opts, train_labels, lambda: read_label_file(folder / "test.txt"),
         test_n=XRAY_TEST_SAMPLES if opts.test_n is None else opts.test_n)
     eval_dir, test_files = ("train", train_files) if test_files is None else ("test", test_files)
+    preparation = ImagePreparation(Resize((base, base)), opts.image_size, 1, XRAY_MEAN, XRAY_STD)
     return DataBundle(
-        name="xray", class_names=list(XRAY_CLASSES), num_classes=len(XRAY_CLASSES), in_channels=1,
-        image_size=opts.image_size,
-        train_images=read_images([folder / "train" / train_files[i] for i in train_idx], 1, base),
+        name="xray", class_names=list(XRAY_CLASSES), num_classes=len(XRAY_CLASSES), preparation=preparation,
+        train_images=preparation.read([folder / "train" / train_files[i] for i in train_idx]),
         train_targets=torch.from_numpy(train_labels[train_idx]),
-        test_images=read_images([folder / eval_dir / test_files[i] for i in test_idx], 1, base,
-                                crop=opts.image_size),
+        test_images=preparation.centre(preparation.read([folder / eval_dir / test_files[i] for i in test_idx])),
         test_targets=torch.from_numpy(test_labels[test_idx]),
-        mean=XRAY_MEAN, std=XRAY_STD,
         augment=make_augment(opts.augment, "xray", opts.image_size), train_indices=train_idx,
         eval_split=opts.evaluate_on, eval_indices=test_idx,
         train_files=[folder / "train" / train_files[i] for i in train_idx])

@@ -4,14 +4,17 @@
     python -m parametricSN evaluate --model SAVED_MODEL_FOLDER --data DIR
 
 DIR is ``DIR/<class>/*``, ``DIR/test/<class>/*`` or ``DIR/val/<class>/*`` (test/ first) with
-exactly the model's classes (a missing or extra class folder stops with one line). Images whose
-content the model trained on (the saved model's ``training_file_digests``) are counted and said in
-one warning line: their accuracy is not a held-out score. Prints ``accuracy NN.NN%`` and scikit-learn's
-classification report, writes ``confusion_matrix.png`` and ``classification_report.txt`` into
---out, and logs all of it as a new MLflow run nested under the training run (tag
-``evaluated_run_id``; with --model, in experiment --experiment-name of --tracking-uri). The run's
-inputs are the scored images (a dataset) and the training run's MLflow model ``classifier`` (a
-LoggedModel input, whose page then lists the evaluation's metrics on those images).
+exactly the model's classes (a missing or extra class folder stops with one line). The images are
+prepared by the model's saved preparation (data.preparation) and scored by the run's own test pass
+(training.fit.make_evaluator), so the run's own evaluation images give exactly its
+``final_test_acc`` and final ``test_loss``. Images whose content the model trained on (the saved
+model's ``training_file_digests``) are counted and said in one warning line: their accuracy is not
+a held-out score. Prints ``accuracy NN.NN%`` and scikit-learn's classification report, writes
+``confusion_matrix.png``, ``classification_report.txt`` and ``metrics.json`` into --out, and logs
+all of it as a new MLflow run nested under the training run (tag ``evaluated_run_id``; with
+--model, in experiment --experiment-name of --tracking-uri). The run's inputs are the scored images
+(a dataset) and the training run's MLflow model ``classifier`` (a LoggedModel input, whose page
+then lists the evaluation's metrics on those images).
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from parametricSN.data.folder import validation_folder
-from parametricSN.data.folder_files import decode_files, list_classes
+from parametricSN.data.folder_files import list_classes
 from parametricSN.errors import UserError
-from parametricSN.inference.predictor import Predictor, add_model_arguments, load_predictor
+from parametricSN.inference.predictor import Predictor, Scores, add_model_arguments, load_predictor
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,10 +69,12 @@ def trained_on(predictor: Predictor, paths) -> list[Path]:
 
 
 def score(predictor: Predictor, root: Path, skip_unreadable: bool = False, progress: bool = True):
-    """(paths, labels int64 (N,), images uint8 (N, C, H, W), probabilities float32 (N, classes),
-    skipped [(path, reason)]) of the readable images under ``root``."""
+    """(paths, labels int64 (N,), images uint8 (N, C, H, W), Scores, skipped [(path, reason)]) of
+    the readable images under ``root``."""
+    import torch
+
     paths, labels, _ = list_classes(root, predictor.class_names, what="--data")
-    decoded = decode_files(paths, predictor.image_size, desc=f"decoding {root.name}", progress=progress)
+    decoded = predictor.decode(paths, desc=f"decoding {root.name}", progress=progress)
     skipped = [(p, r) for p, r in zip(paths, decoded) if isinstance(r, str)]
     if skipped and not skip_unreadable:
         raise UserError(f"cannot read image {skipped[0][0]}: {skipped[0][1]}; fix or remove it, or pass "
@@ -77,8 +82,9 @@ def score(predictor: Predictor, root: Path, skip_unreadable: bool = False, progr
     keep = [i for i, r in enumerate(decoded) if not isinstance(r, str)]
     if not keep:
         raise UserError(f"--data {root}: none of its images could be read")
-    images = predictor.stack([decoded[i] for i in keep])
-    return [paths[i] for i in keep], labels[keep], images, predictor.probabilities(images).numpy(), skipped
+    images = torch.stack([decoded[i] for i in keep])
+    labels = labels[keep]
+    return [paths[i] for i in keep], labels, images, predictor.scores(images, torch.from_numpy(labels)), skipped
 
 
 def confusion_figure(labels, predicted, names):
@@ -104,7 +110,7 @@ def _metric_name(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z_\-. /]", "_", text)
 
 
-def _record(predictor: Predictor, args, root: Path, out: Path, n: int, accuracy: float, report: dict,
+def _record(predictor: Predictor, args, root: Path, out: Path, scores: Scores, report: dict,
             skipped: int, seen: int, images, labels) -> str:
     """Log the evaluation as an MLflow run (nested under the training run when it is in the store)."""
     from mlflow.entities import LoggedModelInput
@@ -128,10 +134,10 @@ def _record(predictor: Predictor, args, root: Path, out: Path, n: int, accuracy:
     run = MlflowRun.start(predictor.tracking_uri, experiment, f"evaluate-{root.name}", tags=tags)
     with run:
         run.log_params({"evaluate.model": predictor.spec, "evaluate.data": str(root.resolve()),
-                        "evaluate.images": n, "evaluate.skipped_unreadable": skipped,
+                        "evaluate.images": len(labels), "evaluate.skipped_unreadable": skipped,
                         "evaluate.training_images": seen,
                         "evaluate.class_names": ",".join(predictor.class_names)})
-        metrics = {"accuracy": accuracy}
+        metrics = {"accuracy": scores.accuracy, "loss": scores.loss}
         for name in predictor.class_names:
             for key in ("precision", "recall", "f1-score"):
                 metrics[_metric_name(f"{key.replace('-score', '')}_{name}")] = 100.0 * report[name][key]
@@ -154,16 +160,16 @@ def main(argv=None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     root = labelled_root(Path(args.data).expanduser())
     predictor = load_predictor(args)
-    paths, labels, images, probabilities, skipped = score(predictor, root, args.skip_unreadable, not args.no_progress)
+    paths, labels, images, scores, skipped = score(predictor, root, args.skip_unreadable, not args.no_progress)
     for path, reason in skipped:
         print(f"warning: skipped unreadable image {path}: {reason}", file=sys.stderr)
     seen = trained_on(predictor, paths)
     if seen:
         print(f"warning: {len(seen)} of the {len(paths)} images of {root} are images the model was trained on "
               f"(e.g. {seen[0]}): this accuracy is not a held-out score", file=sys.stderr)
-    predicted = probabilities.argmax(axis=1)
+    predicted = scores.logits.argmax(dim=1).numpy()
     names = predictor.class_names
-    accuracy = 100.0 * float(np.mean(predicted == labels))
+    accuracy = scores.accuracy
     kwargs = dict(labels=list(range(len(names))), target_names=names, zero_division=0)
     text = classification_report(labels, predicted, digits=4, **kwargs)
     report = classification_report(labels, predicted, output_dict=True, **kwargs)
@@ -171,13 +177,13 @@ def main(argv=None) -> int:
     out = Path(args.out).expanduser() if args.out else Path(f"evaluation-{short}")
     out.mkdir(parents=True, exist_ok=True)
     save_figure(confusion_figure(labels, predicted, names), out / "confusion_matrix.png")
-    line = f"accuracy {accuracy:.2f}% ({int(np.sum(predicted == labels))}/{len(labels)} images of {root})"
+    line = (f"accuracy {accuracy:.2f}% ({int(np.sum(predicted == labels))}/{len(labels)} images of {root}), "
+            f"loss {scores.loss:.4f}")
     (out / "classification_report.txt").write_text(f"{line}\n\n{text}")
-    (out / "metrics.json").write_text(json.dumps({"accuracy": accuracy, "images": len(labels),
-                                                  "skipped_unreadable": len(skipped), "report": report},
-                                                 indent=2) + "\n")
-    run_id = _record(predictor, args, root, out, len(labels), accuracy, report, len(skipped), len(seen),
-                     images, labels)
+    summary = {"accuracy": accuracy, "loss": scores.loss, "images": len(labels), "skipped_unreadable": len(skipped),
+               "report": report}
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+    run_id = _record(predictor, args, root, out, scores, report, len(skipped), len(seen), images, labels)
     print(line)
     print(text)
     print(f"confusion matrix: {out / 'confusion_matrix.png'}\nMLflow run {run_id} (evaluation of "

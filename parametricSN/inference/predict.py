@@ -7,8 +7,9 @@ are skipped). CSV columns: ``path,predicted,probability`` (the top class), then
 ``class_2,probability_2 … class_K,probability_K`` for the next classes of the top-k (--top-k,
 default 3), then ``error``: the reason a file could not be read (its other columns empty; a line
 on stderr too). Exit status 0 when at least one image was predicted, 2 when none. Images are
-decoded and classified in batches on the run's device (or --device), with a progress bar; the CSV
-is written to a temporary file and renamed when complete.
+prepared by the model's saved preparation (data.preparation) and classified by the run's own test
+pass (training.fit.make_evaluator) in batches on the run's device (or --device), with a progress
+bar; the CSV is written to a temporary file and renamed when complete.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
-from parametricSN.data.folder_files import decode_files, image_files_below
+from parametricSN.data.folder_files import image_files_below
 from parametricSN.errors import UserError
 from parametricSN.inference.predictor import add_model_arguments, load_predictor
 
-CHUNK = 256  # files decoded at a time
+CHUNK = 256  # files decoded at a time (rounded to whole batches)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,23 +86,26 @@ def _write(partial: Path, files: list[Path], predictor, names: list[str], k: int
     from tqdm import tqdm
 
     predicted = failed = 0
+    chunk_size = max(1, CHUNK // predictor.batch_size) * predictor.batch_size
     with open(partial, "w", newline="", encoding="utf-8") as f, \
             tqdm(total=len(files), desc="predicting", unit="img", file=sys.stderr,
                  disable=True if quiet or len(files) < 2 * predictor.batch_size else None) as bar:
         writer = csv.writer(f)
         writer.writerow(header(k))
-        for first in range(0, len(files), CHUNK):
-            chunk = files[first:first + CHUNK]
-            decoded = decode_files(chunk, predictor.image_size, progress=False)
+        for first in range(0, len(files), chunk_size):
+            chunk = files[first:first + chunk_size]
+            decoded = predictor.decode(chunk, progress=False)
             readable = [d for d in decoded if not isinstance(d, str)]
-            probs = predictor.probabilities(predictor.stack(readable)) if readable else None
-            top_p, top_i = torch.topk(probs, k, dim=1) if probs is not None else (None, None)
+            if readable:
+                scores = predictor.scores(torch.stack(readable))
+                # a stable sort puts the first of equal logits first, as the run's argmax does
+                top_i = torch.sort(scores.logits, dim=1, descending=True, stable=True).indices[:, :k]
+                top_p = scores.probabilities.gather(1, top_i)
             row = 0
             for path, item in zip(chunk, decoded):
                 if isinstance(item, str):
-                    reason = "no such file" if not path.exists() else item
-                    print(f"error: cannot read {path}: {reason}", file=sys.stderr)
-                    writer.writerow([str(path)] + [""] * (2 * k) + [reason])
+                    print(f"error: cannot read {path}: {item}", file=sys.stderr)
+                    writer.writerow([str(path)] + [""] * (2 * k) + [item])
                     failed += 1
                     continue
                 ranked = [(names[int(i)], f"{float(p):.6f}") for p, i in zip(top_p[row], top_i[row])]

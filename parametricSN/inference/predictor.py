@@ -1,9 +1,11 @@
-"""A trained model ready to classify image files: loading (``--run``/``--model``), the same
-decoding and normalisation as training (data.folder_files), batched class probabilities."""
+"""A trained model ready to classify image files: loading (``--run``/``--model``), the image
+preparation saved with it (data.preparation: the same decoding, size, channels and normalisation as
+the run's own test images), and the run's own evaluation pass (training.fit.make_evaluator)."""
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +14,9 @@ from typing import Sequence
 import torch
 
 from parametricSN.config import section
-from parametricSN.data.folder_files import stack_channels
-from parametricSN.data.transforms import normalise
+from parametricSN.data.preparation import ImagePreparation
+from parametricSN.training.losses import LossFn, build_loss
+from parametricSN.training.precision import Precision
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,59 +28,92 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tracking-uri", metavar="URI",
                         help="MLflow store of the run (default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/store.db)")
     parser.add_argument("--device", metavar="DEVICE", help="cpu, cuda, cuda:N (default: the run's general.device)")
-    parser.add_argument("--batch-size", type=int, default=64, metavar="N", help="images per batch (default 64)")
+    parser.add_argument("--batch-size", type=int, metavar="N",
+                        help="images per batch (default: the run's dataset.test_batch_size)")
+
+
+class _KeepLogits:
+    """The run's loss function, keeping each batch's logits on the way: make_evaluator hands back
+    only (loss, accuracy), evaluate and predict need the scores of every image."""
+
+    def __init__(self, loss_fn: LossFn):
+        self.loss_fn, self.batches = loss_fn, []
+
+    def __call__(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        self.batches.append(logits.detach().float().cpu())
+        return self.loss_fn(logits, targets)
+
+
+@dataclass
+class Scores:
+    """What a pass over N images gives: loss and accuracy (percent) as the run computes its test
+    metrics (NaN without labels), and the logits float32 (N, classes) on the CPU."""
+
+    loss: float
+    accuracy: float
+    logits: torch.Tensor
+
+    @property
+    def probabilities(self) -> torch.Tensor:
+        """Softmax of the logits, float32 (N, classes)."""
+        return torch.softmax(self.logits, dim=1)
 
 
 @dataclass
 class Predictor:
-    """model (eval mode, on ``device``); info: in_channels, image_size, mean, std, class_names;
-    run_id: the training run (None for a folder without one); tracking_uri: the store used."""
+    """model (eval mode, on ``device``) with its config ``cfg``, ``info`` and ``preparation``;
+    run_id: the training run (None for a folder without one); tracking_uri: the store used;
+    batch_size: images per batch; precision, loss_fn: the run's (general.precision, model.loss)."""
 
     model: torch.nn.Module
+    cfg: dict
     info: dict
+    preparation: ImagePreparation
     device: torch.device
     run_id: str | None
     tracking_uri: str
     spec: str
-    batch_size: int = 64
+    batch_size: int
+    precision: Precision
+    loss_fn: LossFn
 
     @property
     def class_names(self) -> list[str]:
         names = self.info.get("class_names")
         return [str(n) for n in names] if names else [str(i) for i in range(int(self.info["num_classes"]))]
 
-    @property
-    def image_size(self) -> tuple[int, int]:
-        return tuple(int(v) for v in self.info["image_size"])  # type: ignore[return-value]
+    def decode(self, paths: Sequence[Path], desc: str = "decoding images",
+               progress: bool = True) -> list[torch.Tensor | str]:
+        """Per file uint8 (C, H, W) prepared as the run's test images, or why it could not be read."""
+        return self.preparation.decode(paths, desc=desc, progress=progress)
 
-    @property
-    def channels(self) -> int:
-        return int(self.info["in_channels"])
+    def scores(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> Scores:
+        """The run's own test pass over uint8 images (N, C, H, W) at the model size, labels int64
+        (N,) or None: training.fit.make_evaluator, so the same batches, precision and, with a
+        fixed bank, the features of all images first, then the head."""
+        from parametricSN.training.fit import make_evaluator
 
-    def stack(self, images: Sequence[torch.Tensor]) -> torch.Tensor:
-        """Decoded images uint8 (1 | 3, H, W) -> uint8 (N, C, H, W) with the model's channel count."""
-        return stack_channels(images, self.channels)
-
-    @torch.no_grad()
-    def probabilities(self, images_u8: torch.Tensor) -> torch.Tensor:
-        """uint8 (N, C, H, W) -> float32 (N, classes) softmax probabilities on the CPU, in
-        batches of ``batch_size``."""
-        out = []
-        for first in range(0, len(images_u8), self.batch_size):
-            x = images_u8[first:first + self.batch_size].to(self.device).to(torch.float32) / 255.0
-            logits = self.model(normalise(x, self.info["mean"], self.info["std"]))
-            out.append(torch.softmax(logits.float(), dim=1).cpu())
-        return torch.cat(out) if out else torch.zeros((0, len(self.class_names)))
+        kept = _KeepLogits(self.loss_fn)
+        targets = labels if labels is not None else torch.zeros(len(images), dtype=torch.int64)
+        evaluator = make_evaluator(self.model, self.preparation, images.to(self.device), targets.to(self.device),
+                                   self.preparation.model_input, kept, batch_size=self.batch_size,
+                                   precision=self.precision)
+        loss, accuracy = evaluator()
+        logits = torch.cat(kept.batches) if kept.batches else torch.zeros((0, len(self.class_names)))
+        if labels is None:
+            loss = accuracy = math.nan
+        return Scores(loss, accuracy, logits)
 
 
 def load_predictor(args: argparse.Namespace) -> Predictor:
-    """The model named by --run / --model, on --device (default: the run's general.device)."""
+    """The model named by --run / --model, on --device (default: the run's general.device), in
+    batches of --batch-size (default: the run's dataset.test_batch_size)."""
     from parametricSN.analysis.model_source import default_tracking_uri, resolve_model
     from parametricSN.errors import UserError
     from parametricSN.runtime import resolve_device
     from parametricSN.tracking.mlflow_run import absolute_tracking_uri
 
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise UserError(f"--batch-size must be >= 1, got {args.batch_size}")
     tracking_uri = absolute_tracking_uri(args.tracking_uri or default_tracking_uri())
     if args.model is not None and not Path(args.model).expanduser().is_dir():
@@ -87,10 +123,11 @@ def load_predictor(args: argparse.Namespace) -> Predictor:
         raise UserError(f"--run {args.run!r} is not an MLflow run id (32 hex digits, printed by train); "
                         f"for a saved-model folder use --model")
     loaded = resolve_model(args.run or args.model, tracking_uri)
-    for key in ("mean", "std"):
-        if key not in loaded.info:
-            raise UserError(f"{loaded.spec}: its info.json lacks {key}; it was saved without its normalisation")
+    preparation = ImagePreparation.from_info(loaded.info, loaded.spec)
     device = resolve_device(args.device or section(loaded.cfg, "general").device)
     run_id = loaded.run_id or loaded.info.get("run_id")
-    return Predictor(loaded.model.to(device).eval(), loaded.info, device, run_id, tracking_uri,
-                     str(args.run or args.model), batch_size=args.batch_size)
+    return Predictor(loaded.model.to(device).eval(), loaded.cfg, loaded.info, preparation, device, run_id,
+                     tracking_uri, str(args.run or args.model),
+                     batch_size=args.batch_size or int(section(loaded.cfg, "dataset").test_batch_size),
+                     precision=Precision.build(section(loaded.cfg, "general").precision, device),
+                     loss_fn=build_loss(section(loaded.cfg, "model").loss))

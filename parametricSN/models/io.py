@@ -5,7 +5,8 @@ A saved model is a folder holding three files:
     model_state.pt   the ``state_dict`` (tensors only), read back with torch.load(weights_only=True)
     config.yaml      the config dict, yaml.safe_dump
     info.json        what the data told the builder: in_channels, num_classes, image_size [H, W],
-                     plus mean, std, dataset, class_names, ... (whatever the caller adds)
+                     plus mean, std, preparation (data.preparation), dataset, class_names, ...
+                     (whatever the caller adds)
 
 Loading never unpickles code: the model is rebuilt with ``build_model(config, ...)`` and the
 tensors are copied in. A custom head must therefore be registered (its module imported) before

@@ -98,7 +98,7 @@ def log_model(run, model, cfg, data, final_test_acc) -> None:
     info = {
         "in_channels": data.in_channels, "num_classes": data.num_classes,
         "image_size": list(data.image_size), "mean": list(data.mean), "std": list(data.std),
-        "dataset": data.name, "class_names": list(data.class_names),
+        "preparation": data.preparation.to_info(), "dataset": data.name, "class_names": list(data.class_names),
         "final_test_acc": final_test_acc, "run_id": run.run_id, "epochs": int(section(cfg, "model").epoch),
         "training_file_digests": sorted({file_digest(path) for path in data.train_files}),
     }

@@ -2,13 +2,15 @@
 
 :func:`log_classifier` logs the saved-model folder (models.io.save_model: state_dict + config +
 info; tensors only) as a pyfunc model named ``classifier`` (an MLflow 3 LoggedModel), with the
-class names, input size, channel count and normalisation in its metadata. The parametricSN
+class names, input size, channel count, normalisation and image preparation (data.preparation:
+how a file becomes that input) in its metadata. The parametricSN
 package travels with it (MLflow's ``code_paths``: the model's ``code/parametricSN``), so
 ``mlflow.pyfunc.load_model("runs:/<run id>/classifier")`` (or ``models:/<model id>``) works in any
 folder and any environment holding the model's requirements (its requirements.txt), without
 parametricSN installed. ``predict`` takes float (N, C, H, W) images in [0, 1] at the model size
-(not normalised; float64 is cast to float32; a wrong shape or integer pixels get a one-line
-ValueError saying what to pass) and returns float32 (N, classes) probabilities; the signature
+(not normalised: it normalises them with the saved preparation; float64 is cast to float32; a
+wrong shape or integer pixels get a one-line ValueError saying what to pass) and returns float32
+(N, classes) probabilities; the signature
 states the output tensor (an input tensor spec would make MLflow refuse float64 before the model
 could cast it). The weights are read back with ``torch.load(weights_only=True)``
 (models.io.load_model), and nothing is pickled: the wrapper :class:`ScatteringClassifier` is
@@ -46,21 +48,21 @@ class ScatteringClassifier(PythonModel):
     np.ndarray hint tells MLflow not to infer a signature from ``predict`` (it is given)."""
 
     def load_context(self, context) -> None:
+        from parametricSN.data.preparation import ImagePreparation
         from parametricSN.models import load_model
 
         self.model, _, self.info = load_model(context.artifacts[SAVED_MODEL_KEY])
+        self.preparation = ImagePreparation.from_info(self.info)
 
     def predict(self, context, model_input: np.ndarray, params=None):
         """float (N, C, H, W) in [0, 1] -> float32 (N, classes) class probabilities."""
         import torch
 
-        from parametricSN.data.transforms import normalise
-
         if isinstance(model_input, dict) and len(model_input) == 1:  # a named tensor input
             (model_input,) = model_input.values()
         x = torch.from_numpy(model_array(model_input, self.info))
         with torch.no_grad():
-            logits = self.model(normalise(x, self.info["mean"], self.info["std"]))
+            logits = self.model(self.preparation.normalize(x))
         return torch.softmax(logits.float(), dim=1).numpy()
 
 
@@ -117,10 +119,11 @@ def log_classifier(run, saved_folder: Path, info: dict) -> str:
 
     height, width = info["image_size"]
     signature = ModelSignature(outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, int(info["num_classes"])))]))
-    meta = {key: info[key] for key in ("class_names", "image_size", "in_channels", "mean", "std", "dataset")
-            if key in info}
+    meta = {key: info[key] for key in ("class_names", "image_size", "in_channels", "mean", "std", "dataset",
+                                       "preparation") if key in info}
     meta["input"] = (f"float (N, {info['in_channels']}, {height}, {width}) in [0, 1], not normalised (the model "
-                     f"normalises with mean/std); float64 is cast to float32")
+                     f"normalises with mean/std); float64 is cast to float32. From an image file: resize to "
+                     f"preparation.resize (aspect ratio kept if keep_aspect), centre-crop to preparation.crop")
     from parametricSN.tracking.mlflow_run import quiet_downloads
 
     with _fluent_run(run.tracking_uri, run.run_id), quiet_downloads(), warnings.catch_warnings():

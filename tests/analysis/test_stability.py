@@ -13,6 +13,7 @@ import torch
 from parametricSN.analysis import stability as deform
 from parametricSN.analysis.deformations import DEFORMATIONS, STRENGTH_COUNT
 from parametricSN.analysis.model_source import resolve_model
+from parametricSN.data.preparation import ImagePreparation
 from parametricSN.errors import UserError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -27,7 +28,7 @@ def fixed_setup(saved_models):
     loaded = resolve_model(str(saved_models["fixed"]))
     data = build_data(loaded.cfg)
     images = data.to_float(data.test_images[:12])
-    represent = deform.Representation(loaded.model.scattering, loaded.info["mean"], loaded.info["std"],
+    represent = deform.Representation(loaded.model.scattering, ImagePreparation.from_info(loaded.info),
                                       torch.device("cpu"))
     return represent, images[:2], images[2:]
 
@@ -52,8 +53,7 @@ def test_distance_grows_with_rotation_for_a_fixed_bank(fixed_setup):
 def test_curve_does_not_depend_on_batching(fixed_setup):
     represent, images, _ = fixed_setup
     d = DEFORMATIONS["shear"]
-    small = deform.Representation(represent.scattering, represent.mean.flatten().tolist(),
-                                  represent.std.flatten().tolist(), torch.device("cpu"), batch_size=3)
+    small = deform.Representation(represent.scattering, represent.preparation, torch.device("cpu"), batch_size=3)
     np.testing.assert_allclose(deform.deformation_curve(small, images, d, d.strengths()),
                                deform.deformation_curve(represent, images, d, d.strengths()), rtol=1e-5)
 

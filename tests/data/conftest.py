@@ -1,101 +1,21 @@
-"""Writers of tiny datasets in the real on-disk formats, for the data tests (all under tmp_path)."""
+"""Fixtures of the data tests: the writers of tiny datasets in the real on-disk formats
+(dataset_files.py; this folder goes on sys.path so that test modules can import it by name) and a
+config maker."""
 
 from __future__ import annotations
 
-import pickle
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
-from PIL import Image
 
-CIFAR_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
 
-
-def cifar_image(index: int, label: int) -> np.ndarray:
-    """uint8 (3, 32, 32): R = row number (checks H/W order), G = index, B = 20 * label."""
-    img = np.empty((3, 32, 32), dtype=np.uint8)
-    img[0] = np.arange(32, dtype=np.uint8)[:, None]
-    img[1] = index
-    img[2] = 20 * label
-    return img
-
-
-def _pickle(path: Path, record: dict, bytes_keys: bool) -> None:
-    if bytes_keys:
-        record = {k.encode(): v for k, v in record.items()}
-    with open(path, "wb") as f:
-        pickle.dump(record, f, protocol=2)
-
-
-def write_cifar_batches(folder: Path, per_class: int = 2, test_per_class: int = 3,
-                        bytes_keys: bool = True, subdir: bool = True):
-    """torchvision's cifar-10-batches-py layout: data_batch_1..5, test_batch, batches.meta with
-    'data' uint8 (N, 3072) and 'labels'. Returns (train_labels, test_labels) in dataset order."""
-    out = folder / "cifar-10-batches-py" if subdir else folder
-    out.mkdir(parents=True, exist_ok=True)
-    train_labels = []
-    index = 0
-    for b in range(1, 6):
-        labels = [(j + b) % 10 for j in range(10 * per_class)]
-        data = np.stack([cifar_image(index + k, lab).reshape(-1) for k, lab in enumerate(labels)])
-        index += len(labels)
-        train_labels += labels
-        _pickle(out / f"data_batch_{b}", {"batch_label": f"training batch {b} of 5", "labels": labels,
-                                          "data": data, "filenames": [f"{k}.png" for k in range(len(labels))]},
-                bytes_keys)
-    test_labels = [j % 10 for j in range(10 * test_per_class)]
-    data = np.stack([cifar_image(k, lab).reshape(-1) for k, lab in enumerate(test_labels)])
-    _pickle(out / "test_batch", {"batch_label": "testing batch 1 of 1", "labels": test_labels, "data": data},
-            bytes_keys)
-    _pickle(out / "batches.meta", {"label_names": CIFAR_NAMES, "num_cases_per_batch": 10000,
-                                   "num_vis": 3072}, bytes_keys)
-    return np.array(train_labels), np.array(test_labels)
-
-
-def write_png(path: Path, array: np.ndarray) -> None:
-    """array uint8 (H, W) grayscale or (H, W, 3) RGB."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(array).save(path)
-
-
-def write_cifar_folder(folder: Path, classes=("cat", "airplane", "dog"), train_per_class=3, test_per_class=2):
-    """train/<class>/*.png and test/<class>/*.png, 32×32 RGB; G channel = running index per split."""
-    for split, count in (("train", train_per_class), ("test", test_per_class)):
-        index = 0
-        for name in sorted(classes):
-            for k in range(count):
-                img = cifar_image(index, sorted(classes).index(name)).transpose(1, 2, 0)
-                write_png(folder / split / name / f"img_{k:03d}.png", np.ascontiguousarray(img))
-                index += 1
-
-
-def write_kth(folder: Path, materials=("wool", "cork", "linen"), per_sample=2, size=200):
-    """KTH-TIPS2-b/<material>/sample_<x>/*.png, RGB size×size: R = column ramp (x), G = 50 *
-    sample number (a=0..d=3), B = 10 * material position in sorted order + image number."""
-    for m, material in enumerate(sorted(materials)):
-        for s, sample in enumerate("abcd"):
-            for k in range(per_sample):
-                img = np.empty((size, size, 3), dtype=np.uint8)
-                img[..., 0] = (np.arange(size) % 256).astype(np.uint8)[None, :]
-                img[..., 1] = 50 * s
-                img[..., 2] = 10 * m + k
-                write_png(folder / material / f"sample_{sample}" / f"{m}{sample}-scale_{k}_im_1_col.png", img)
-
-
-def write_xray(folder: Path, train_rows, test_rows, size=(300, 280), skip=()):
-    """COVIDx CXR-2: train.txt/test.txt (no header, 'patient_id filename class source') and the
-    grayscale images in train/ and test/; each image's value = its line number (1-based) * 3.
-    ``skip``: file names not written (to prove they are never read)."""
-    for split, rows in (("train", train_rows), ("test", test_rows)):
-        (folder / split).mkdir(parents=True, exist_ok=True)
-        lines = []
-        for number, (name, label) in enumerate(rows, start=1):
-            lines.append(f"{1000 + number} {name} {label} cohen")
-            if name not in skip:
-                write_png(folder / split / name, np.full((size[1], size[0]), 3 * number, dtype=np.uint8))
-        (folder / f"{split}.txt").write_text("\n".join(lines) + "\n")
+from dataset_files import (write_cifar_batches, write_cifar_folder, write_kth, write_png,  # noqa: E402
+                           write_xray)
 
 
 @pytest.fixture

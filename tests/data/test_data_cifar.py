@@ -53,12 +53,12 @@ def test_image_folder(tmp_path, writers, make_config):
 
 
 def test_image_folder_reads_only_the_subset(tmp_path, writers, make_config, monkeypatch):
-    import parametricSN.data.images as images
+    import parametricSN.data.decoding as decoding
 
     writers.cifar_folder(tmp_path / "cifar10")
     calls = []
-    real = images.read_image
-    monkeypatch.setattr(images, "read_image", lambda p, *a, **k: calls.append(p) or real(p, *a, **k))
+    real = decoding.decode_file
+    monkeypatch.setattr(decoding, "decode_file", lambda p, *a, **k: calls.append(p) or real(p, *a, **k))
     build_data(make_config("cifar", tmp_path, train_sample_num=3, test_sample_num=3))
     assert len(calls) == 6
 

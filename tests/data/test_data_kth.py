@@ -28,17 +28,27 @@ def test_train_on_one_sample_test_on_the_other_three(kth_root, make_config):
 
 
 def test_balanced_train_subset_reads_only_needed_images(kth_root, make_config, monkeypatch):
-    import parametricSN.data.images as images
+    import parametricSN.data.decoding as decoding
 
     calls = []
-    real = images.read_image
-    monkeypatch.setattr(images, "read_image", lambda p, *a, **k: calls.append(p) or real(p, *a, **k))
+    real = decoding.decode_file
+    monkeypatch.setattr(decoding, "decode_file", lambda p, *a, **k: calls.append(p) or real(p, *a, **k))
     bundle = build_data(make_config("kth", kth_root, sample="a", train_sample_num=3, seed=9))
     expected = balanced_subset_indices(np.repeat(np.arange(3), 2), 3, 9)
     assert bundle.train_indices.tolist() == expected.tolist()
     assert (bundle.train_images[:, 2, 0, 0] % 10).tolist() == (expected % 2).tolist()
     assert len(calls) == 3 + 18
     assert all("sample_a" in str(p) for p in calls[:3])
+
+
+def test_odd_sizes_are_stretched_to_200_as_published(kth_root, make_config):
+    """Image 1 of sample d is 258 wide × 94 high (as corduroy 42b-scale_10_im_10): resized to
+    200×200 without keeping its aspect ratio, every column of it stays (the R ramp spans 0..255);
+    covering would have kept only its middle columns (about 84..175)."""
+    bundle = build_data(make_config("kth", kth_root, sample="d", train_sample_num=None))
+    odd = bundle.train_images[1]
+    assert odd.shape == (3, 200, 200) and (odd[1] == 150).all()
+    assert int(odd[0, 50, 0]) <= 2 and abs(int(odd[0, 50, 150]) - 194) <= 2
 
 
 def test_other_sizes_resize_to_200(tmp_path, writers, make_config):

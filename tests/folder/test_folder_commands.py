@@ -73,7 +73,8 @@ def _pyfunc(store, uri):
 def test_pyfunc_model_loads_by_run_id_and_matches_the_predictor(trained, tmp_path):
     from argparse import Namespace
 
-    from parametricSN.data.folder_files import decode_files
+    import torch
+
     from parametricSN.inference.predictor import load_predictor
 
     root, store, run_id, _ = trained
@@ -84,8 +85,8 @@ def test_pyfunc_model_loads_by_run_id_and_matches_the_predictor(trained, tmp_pat
     assert pyfunc.metadata.get_input_schema() is None          # float64 must reach the model to be cast
     assert pyfunc.metadata.get_output_schema().inputs[0].shape == (-1, 3)
     predictor = load_predictor(Namespace(run=run_id, model=None, tracking_uri=store, device="cpu", batch_size=64))
-    images = predictor.stack(decode_files(sorted((root / "test" / "star").iterdir()), (16, 16), progress=False))
-    expected = predictor.probabilities(images).numpy()
+    images = torch.stack(predictor.decode(sorted((root / "test" / "star").iterdir()), progress=False))
+    expected = predictor.scores(images).probabilities.numpy()
     x = images.numpy() / 255.0                                    # float64, as numpy gives it
     assert np.allclose(pyfunc.predict(x), expected, atol=1e-6)
     assert np.allclose(pyfunc.predict(x.astype(np.float32)), expected, atol=1e-6)

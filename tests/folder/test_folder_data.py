@@ -8,10 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
-import parametricSN.data.folder_files as folder_files
+import parametricSN.data.decoding as decoding
 from parametricSN.config import config_hash, validate_config
 from parametricSN.data import build_data
-from parametricSN.data.folder_files import decode_file, to_gray
+from parametricSN.data.decoding import Resize, decode_file
+from parametricSN.data.preparation import to_gray
 from parametricSN.errors import UserError
 
 from folder_images import folder_cfg, picture, save, write_class_folder
@@ -68,7 +69,7 @@ def test_decode_keeps_aspect_ratio_and_centre_crops(tmp_path):
     array = np.zeros((20, 40, 3), dtype=np.uint8)
     array[:, 10:30] = 255                        # the centre 20x20 is white, the sides black
     path = save(tmp_path / "wide.png", array)
-    out = decode_file(path, (10, 10))
+    out = decode_file(path, Resize((10, 10), keep_aspect=True))
     # only the white centre remains (squashing 40 -> 10 would keep black columns at the sides)
     assert out.shape == (3, 10, 10) and out[:, :, 1:-1].min() == 255 and out.min() > 200
 
@@ -76,12 +77,12 @@ def test_decode_keeps_aspect_ratio_and_centre_crops(tmp_path):
 def test_rgba_transparency_is_white_and_palette_and_16_bit_decode(tmp_path):
     rgba = np.zeros((8, 8, 4), dtype=np.uint8)      # fully transparent black
     path = save(tmp_path / "t.png", rgba)
-    assert decode_file(path, (8, 8)).min() == 255
+    assert decode_file(path, Resize((8, 8), keep_aspect=True)).min() == 255
     palette = save(tmp_path / "p.png", picture(2, 0, (8, 8)), mode="P")
-    assert decode_file(palette, (8, 8)).shape == (3, 8, 8)
+    assert decode_file(palette, Resize((8, 8), keep_aspect=True)).shape == (3, 8, 8)
     deep = tmp_path / "deep.tif"
     Image.fromarray(np.full((8, 8), 65535, dtype=np.uint16)).save(deep)
-    out = decode_file(deep, (8, 8))
+    out = decode_file(deep, Resize((8, 8), keep_aspect=True))
     assert out.shape == (1, 8, 8) and int(out.min()) == 255
 
 
@@ -183,8 +184,8 @@ def test_normalisation_from_the_training_images(make_folder):
 def test_images_are_decoded_once_per_process(make_folder, monkeypatch):
     root = make_folder({"a": 4, "b": 4}, mixed=False)
     calls = []
-    real = folder_files.decode_file
-    monkeypatch.setattr(folder_files, "decode_file", lambda path, size: calls.append(path) or real(path, size))
+    real = decoding.decode_file
+    monkeypatch.setattr(decoding, "decode_file", lambda path, resize: calls.append(path) or real(path, resize))
     build(root, evaluate_on="validation", validation_sample_num=2, train_sample_num=4)
     assert len(calls) == 8
     build(root, evaluate_on="validation", validation_sample_num=2, train_sample_num=4, augment="noaugment")
