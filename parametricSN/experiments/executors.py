@@ -99,6 +99,8 @@ def _init_worker(index_queue, threads: Optional[int], n_gpus: int) -> None:
 
 def execute(job: Job) -> Outcome:
     """Run one job in this process; training errors become a FAILED outcome, never an exception."""
+    if _WORKER.get("interrupted"):  # Ctrl-C reached this worker: start nothing more
+        return Outcome(job.index, job.label, KILLED, error="not started: the sweep was interrupted")
     try:
         register_plugins(job.plugins)
         with _thread_allocation(job.threads):
@@ -106,6 +108,7 @@ def execute(job: Job) -> Outcome:
             result = (resume_training_in_worker(cfg, job.resume_run_id) if job.resume_run_id
                       else job.train_fn(cfg))
     except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, or submitit requeuing the job
+        _WORKER["interrupted"] = True  # a pool worker would otherwise go on with a queued job
         raise
     except BaseException as error:  # noqa: BLE001 - isolate every failure of one run
         from parametricSN.errors import UserError
@@ -251,7 +254,7 @@ class LocalExecutor:
     def run(self, jobs: Sequence[Job], on_done: OnDone = lambda outcome: None) -> List[Outcome]:
         threads = threads_per_worker(self.cores, self.workers)
         if self.workers == 1 or len(jobs) <= 1:
-            _WORKER.update(index=0, n_gpus=self._gpu_count())
+            _WORKER.update(index=0, n_gpus=self._gpu_count(), interrupted=False)
             outcomes = []
             for job in jobs:
                 outcome = execute(job if job.threads else _with_threads(job, threads))
@@ -353,6 +356,7 @@ class SubmititExecutor:
 
     def run(self, jobs: Sequence[Job], on_done: OnDone = lambda outcome: None) -> List[Outcome]:
         _ensure_importable_in_children()
+        _WORKER["interrupted"] = False  # the debug executor runs jobs in this process
         self.prepare()
         executor = self._built
         jobs = [job if job.threads else _with_threads(job, self.cpus_per_run) for job in jobs]

@@ -1,5 +1,6 @@
 """Ctrl-C during a real sweep (two worker processes): every run it started ends KILLED in MLflow (none
-stays RUNNING), the command says how to resume, and rerunning the same command redoes exactly them."""
+stays RUNNING), the command says how to resume, and rerunning the same command continues exactly them
+(from their checkpoints, in the same MLflow runs; a run stopped before its first epoch ended starts over)."""
 
 import os
 import signal
@@ -40,7 +41,7 @@ def test_ctrl_c_marks_started_runs_killed_and_a_rerun_resumes(tmp_path):
     process = subprocess.Popen(sweep_command(store, 400), cwd=REPO, start_new_session=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # two fresh interpreters importing torch and MLflow on a busy machine
     while statuses(store).count("RUNNING") < 2:        # both workers are inside a run
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
         time.sleep(0.5)
@@ -54,8 +55,10 @@ def test_ctrl_c_marks_started_runs_killed_and_a_rerun_resumes(tmp_path):
     killed = after.count("KILLED")
     resumed = subprocess.run(sweep_command(store, 400), cwd=REPO, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert resumed.stdout.count("previous attempts: KILLED") == killed
+    continued = resumed.stdout.count("from its checkpoint")
+    assert continued + resumed.stdout.count("previous attempts: KILLED") == killed
     finished, failed, skipped = map(int, re.search(r"summary: (\d+) finished, (\d+) failed, (\d+) skipped",
                                                    resumed.stdout).groups())
     assert failed == 0 and finished + skipped == 4 and skipped == after.count("FINISHED")
-    assert sorted(statuses(store)).count("FINISHED") == 4
+    final = statuses(store)
+    assert final.count("FINISHED") == 4 and final.count("KILLED") == killed - continued
