@@ -305,8 +305,9 @@ class SubmititExecutor:
     jobs are submitted and their ids printed, and :meth:`run` returns without outcomes.
 
     A job that reaches its time limit or is preempted is signalled (on SLURM ``signal_delay_s``
-    seconds before the limit, sbatch's ``--signal``), checkpoints its run and is requeued as a resume of the same
-    MLflow run (:class:`TrainingJob`), at most ``max_requeues`` times for time limits.
+    seconds before the limit, sbatch's ``--signal``), checkpoints its run and is requeued as a
+    resume of the same MLflow run (:class:`TrainingJob`), at most ``max_requeues`` times for time
+    limits.
     """
 
     def __init__(self, cluster: str = "slurm", folder: str = "outputs/submitit/%j",
