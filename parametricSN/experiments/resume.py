@@ -82,7 +82,6 @@ def ensure_experiment(tracking_uri: str, experiment_name: str) -> str:
     """Create the experiment once, before parallel workers start (concurrent creation races);
     the same way a training run would (artifacts beside a sqlite store)."""
     from parametricSN.tracking.mlflow_run import ensure_experiment as ensure
-    from parametricSN.tracking.resumable import being_trained, newest_resumable
     from parametricSN.tracking.store import open_client
 
     return ensure(open_client(tracking_uri), experiment_name, tracking_uri)

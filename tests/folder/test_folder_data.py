@@ -15,7 +15,7 @@ from parametricSN.data.decoding import Resize, decode_file
 from parametricSN.data.preparation import to_gray
 from parametricSN.errors import UserError
 
-from folder_images import folder_cfg, picture, save, write_class_folder
+from folder_images import folder_cfg, picture, save
 
 
 def build(path, **dataset):
