@@ -153,7 +153,7 @@ def decode_files(paths: Sequence[Path], resize: Resize, desc: str = "decoding im
     if todo:
         from tqdm import tqdm
 
-        workers = max(1, min(8, os.cpu_count() or 1))
+        workers = max(1, min(8, torch.get_num_threads()))  # the run's general.cores, not the machine's
         quiet = not progress or len(todo) < PROGRESS_FROM
         with ThreadPoolExecutor(max_workers=workers) as pool, \
                 tqdm(total=len(todo), desc=desc, unit="img", file=sys.stderr, leave=False,

@@ -223,7 +223,7 @@ def build_runs(sweep: Sweep, args: argparse.Namespace, recipes: Sequence[Recipe]
     plugin = head_plugin(args.head)
     if plugin:
         deep_update(settings, {"model": {"name": plugin.split("=", 1)[0]}})
-    runs, seen = [], {}
+    runs, seen, duplicates = [], {}, {}
     for partial in sweep.expand(seeds):
         cfg = validate_config(deep_update(partial, settings))
         for recipe in recipes:
@@ -235,11 +235,13 @@ def build_runs(sweep: Sweep, args: argparse.Namespace, recipes: Sequence[Recipe]
             cfg = cfg.replace(mlflow={"run_name": run_label(cfg)})
         digest = config_hash(cfg)
         if digest in seen:
-            print(f"note: run '{run_label(cfg)}' duplicates run {seen[digest] + 1}; kept once",
-                  file=out or sys.stdout)
+            duplicates[seen[digest]] = duplicates.get(seen[digest], 0) + 1
             continue
         seen[digest] = len(runs)
         runs.append(cfg)
+    for index, copies in duplicates.items():  # e.g. every variant made the same one by --set
+        print(f"note: run {index + 1} '{run_label(runs[index])}' is also given by {copies} other "
+              f"run{'s' if copies > 1 else ''} of the sweep after the settings; kept once", file=out or sys.stdout)
     return runs
 
 

@@ -29,6 +29,26 @@ def test_unchanged_files_are_decoded_once_and_changed_files_again(tmp_path, writ
     assert calls[6:] == [paths[1]] and int(changed[1][0, 0, 0]) == 99
 
 
+def test_decoding_uses_the_runs_threads_not_every_core(tmp_path, writers, monkeypatch):
+    """Two runs side by side with general.cores=1 each must not decode on every core of the machine."""
+    import torch
+
+    for k in range(3):
+        writers.png(tmp_path / f"{k}.png", np.full((4, 4, 3), k, dtype=np.uint8))
+    pools = []
+    real = decoding.ThreadPoolExecutor
+    monkeypatch.setattr(decoding, "ThreadPoolExecutor", lambda max_workers: pools.append(max_workers) or real(max_workers))
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        decoding.clear_decoded()
+        decoding.decode_files(sorted(tmp_path.glob("*.png")), Resize((4, 4)))
+    finally:
+        torch.set_num_threads(threads)
+    assert pools == [1]
+
+
 def test_stretch_squeezes_and_cover_crops(tmp_path, writers):
     """A 20-high × 40-wide image whose centre half is white: stretched to 10 × 10 both black sides
     stay (squeezed), covered only the white centre remains."""

@@ -63,6 +63,19 @@ def test_seed_epoch_and_set_overrides_reach_the_configs(fake_env, store):
     assert lines[-1] == "summary: 2 finished, 0 failed, 0 skipped (2 runs)"
 
 
+def test_runs_made_identical_by_the_settings_run_once_with_one_note(fake_env):
+    variants = (Variant("tight-frame", True), Variant("random", True), Variant("tight-frame", False))
+    code, lines = run(small_sweep(variants=variants), ["--dry-run", "--seeds", "1,2", "--set",
+                                                       "scattering.init_params=tight-frame"], train_fn=must_not_run)
+    assert code == 0
+    assert len([line for line in lines if line.startswith("[")]) == 4  # TF LS and TF S per seed
+    notes = [line for line in lines if line.startswith("note:")]
+    assert notes == ["note: run 1 'TF LS+LL seed=1 n=50' is also given by 1 other run of the sweep after "
+                     "the settings; kept once",
+                     "note: run 3 'TF LS+LL seed=2 n=50' is also given by 1 other run of the sweep after "
+                     "the settings; kept once"]
+
+
 def test_num_seeds_keeps_the_first_seeds(fake_env):
     code, lines = run(small_sweep(), ["--dry-run", "--num-seeds", "2"], train_fn=must_not_run)
     assert [line.split("seed=")[1].split()[0] for line in lines if line.startswith("[")] == ["1", "2"]
