@@ -43,10 +43,12 @@ RECIPES = []
 
 TIMING = """\
 how long it takes (one run = one seed; the sweep is 10 runs; details in docs/experiments.md):
-  CPU: about 5.8 h per run, measured on 2 cores of an AMD EPYC (torch 2.14.1, 2 threads, otherwise
-       idle): 3.1 s per training epoch x 3000 + about 96 s per test pass over the 10,000 test
-       images x 120 (every 25 epochs). --set model.step_test=3000 tests only at the end (same final
-       accuracy): about 2.6 h. The 10 seeds one after another: about 2.4 days (1.1 with that option).
+  CPU: about 5.8 h per run, measured on 2 cores of an AMD EPYC Zen 5 (AVX-512; torch 2.14.1, 2
+       threads, otherwise idle): 3.1 s per training epoch x 3000 + about 96 s per test pass over the
+       10,000 test images x 120 (every 25 epochs). --set model.step_test=3000 tests only at the end
+       (same final accuracy): about 2.6 h. The 10 seeds one after another: about 2.4 days (1.1 with
+       that option). On 2 cores of a Zen 3 (AVX2) an epoch takes about 10 s: 8.6 h per run testing
+       only at the end (benchmarks/RESULTS-real-cifar.md).
   GPU: not measured yet; bash benchmarks/gpu_check.sh projects it (goal on one H200: 5 min per seed).
        --workers N spreads the seeds over N GPUs.
 """
