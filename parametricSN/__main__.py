@@ -11,6 +11,7 @@ COMMANDS = {
     "evaluate": ("parametricSN.inference.evaluate", "score a trained model on a labelled image folder"),
     "predict": ("parametricSN.inference.predict", "classify image files with a trained model (CSV)"),
     "summarize": ("parametricSN.analysis.summarize", "paper-style result table of an experiment"),
+    "runs": ("parametricSN.tracking.listing", "every run of a store: where it stands, how to resume it"),
     "deform": ("parametricSN.analysis.stability", "deformation stability of saved models"),
     "filters": ("parametricSN.analysis.filters", "filter grids, Littlewood-Paley sum and GIFs of a model"),
 }

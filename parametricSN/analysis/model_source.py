@@ -24,8 +24,7 @@ import numpy as np
 from parametricSN.config import section
 from parametricSN.errors import UserError
 from parametricSN.tracking.mlflow_run import quiet_downloads
-
-DEFAULT_TRACKING_URI = "sqlite:///mlruns/store.db"
+from parametricSN.tracking.store import default_tracking_uri
 MODEL_ARTIFACT = "model"
 TRAJECTORY_ARTIFACT = "trajectory/trajectory.npz"
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
@@ -69,11 +68,6 @@ class LoadedModel:
                 kind += f", {scat.parameterization}"
             kind += f", J={scat.J}"
         return f"{kind} [{self.short_id}]"
-
-
-def default_tracking_uri() -> str:
-    """$MLFLOW_TRACKING_URI if set, else the project's default store (sqlite:///mlruns/store.db)."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
 def load_trajectory(path) -> dict:

@@ -28,7 +28,8 @@ import numpy as np
 import torch
 
 from parametricSN.analysis.deformations import DEFORMATIONS, STRENGTH_COUNT, Deformation, get_deformations
-from parametricSN.analysis.model_source import LoadedModel, default_tracking_uri, resolve_model
+from parametricSN.analysis.model_source import LoadedModel, resolve_model
+from parametricSN.tracking.store import default_tracking_uri
 from parametricSN.config import section
 from parametricSN.data.preparation import ImagePreparation
 from parametricSN.errors import UserError

@@ -28,8 +28,8 @@ from parametricSN.errors import UserError
 from parametricSN.experiments.published import FULL_TRAIN_SIZE, PUBLISHED, VARIANT_ORDER
 from parametricSN.experiments.recipes import recipe_of
 from parametricSN.labels import variant_label
+from parametricSN.tracking.store import default_tracking_uri
 
-DEFAULT_TRACKING_URI = "sqlite:///mlruns/store.db"
 METRIC = "final_test_acc"
 # Params that legitimately differ between the runs of one cell (seeds, KTH samples, bookkeeping;
 # general.save_metric: a retired key that only runs logged before it went carry).
@@ -262,8 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Paper-style table (mean ± std of final_test_acc over seeds, per variant and "
                     "training-set size) of an MLflow experiment's FINISHED runs.")
     parser.add_argument("--experiment", required=True, help="MLflow experiment name (e.g. cifar10)")
-    parser.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI,
-                        help=f"MLflow store (default {DEFAULT_TRACKING_URI})")
+    parser.add_argument("--tracking-uri", help="MLflow store (default: $MLFLOW_TRACKING_URI or "
+                                               "sqlite:///mlruns/store.db)")
     parser.add_argument("--compare-published", action="store_true",
                         help="put the published numbers (the paper's tables) beside ours")
     parser.add_argument("--out", default="summaries", metavar="DIR",
@@ -273,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    records = load_records(args.tracking_uri, args.experiment)
+    records = load_records(args.tracking_uri or default_tracking_uri(), args.experiment)
     if not records:
         raise UserError(f"experiment {args.experiment!r} has no FINISHED run with {METRIC}; "
                         f"finish some runs first (or check --tracking-uri)")

@@ -108,10 +108,11 @@ class Predictor:
 def load_predictor(args: argparse.Namespace) -> Predictor:
     """The model named by --run / --model, on --device (default: the run's general.device), in
     batches of --batch-size (default: the run's dataset.test_batch_size)."""
-    from parametricSN.analysis.model_source import default_tracking_uri, resolve_model
+    from parametricSN.analysis.model_source import resolve_model
     from parametricSN.errors import UserError
     from parametricSN.runtime import resolve_device
     from parametricSN.tracking.mlflow_run import absolute_tracking_uri
+    from parametricSN.tracking.store import default_tracking_uri
 
     if args.batch_size is not None and args.batch_size < 1:
         raise UserError(f"--batch-size must be >= 1, got {args.batch_size}")

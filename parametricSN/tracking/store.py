@@ -56,6 +56,14 @@ class StoreError(UserError):
 
 # ------------------------------------------------------------------------------------ the URI
 
+DEFAULT_TRACKING_URI = "sqlite:///mlruns/store.db"  # the config's mlflow.tracking_uri default
+
+
+def default_tracking_uri() -> str:
+    """$MLFLOW_TRACKING_URI if set, else the project's default store (sqlite:///mlruns/store.db)."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
 def sqlite_path(tracking_uri: str) -> Optional[Path]:
     """The database file of a ``sqlite:///…`` URI (relative to the cwd unless absolute), else None."""
     prefix = "sqlite:///"
