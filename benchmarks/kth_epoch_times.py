@@ -9,8 +9,9 @@ tight-frame and random banks cost the same), one run of the cell's first seed on
 ``--epochs`` epochs with a test pass after each, into a temporary MLflow store. The first test pass of
 a fixed bank computes the test images' features, the later ones run only the head; a learnable
 bank's passes all cost the same; the projection counts every pass at the mean of the measured ones
-(for a fixed bank an upper bound: its later passes are faster). Projection per run: epochs × s/epoch + the published test passes
-(one every 25 epochs and at the end); per grid cell: × its runs (4 seeds × 4 samples × variants).
+(for a fixed bank an upper bound: its later passes are faster). Projection per run: epochs × s/epoch
++ the published test passes (one every 25 epochs and at the end); per grid cell: × its runs (4 seeds
+× 4 samples × variants).
 
 The pixel head (``onlycnn``: the wide ResNet at the full 128×128, ~0.8 TFLOP per image forward) costs
 hours per epoch here, so it is not run: one optimiser step and one forward pass on ``--pixel-batch``

@@ -90,7 +90,8 @@ def list_runs(tracking_uri: str, experiment: Optional[str] = None, now: Optional
         experiments = [e for e in experiments if e.name == experiment]
         if not experiments:
             names = sorted(e.name for e in client.search_experiments())
-            raise UserError(f"experiment {experiment!r} not found in {tracking_uri}; known: {', '.join(names) or 'none'}")
+            raise UserError(f"experiment {experiment!r} not found in {tracking_uri}; "
+                            f"known: {', '.join(names) or 'none'}")
     lines = []
     for found in experiments:
         token = None

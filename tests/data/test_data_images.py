@@ -37,7 +37,8 @@ def test_decoding_uses_the_runs_threads_not_every_core(tmp_path, writers, monkey
         writers.png(tmp_path / f"{k}.png", np.full((4, 4, 3), k, dtype=np.uint8))
     pools = []
     real = decoding.ThreadPoolExecutor
-    monkeypatch.setattr(decoding, "ThreadPoolExecutor", lambda max_workers: pools.append(max_workers) or real(max_workers))
+    monkeypatch.setattr(decoding, "ThreadPoolExecutor",
+                        lambda max_workers: pools.append(max_workers) or real(max_workers))
     monkeypatch.setattr(os, "cpu_count", lambda: 64)
     threads = torch.get_num_threads()
     try:
