@@ -63,8 +63,8 @@ class TrainResult:
 def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool = True,
                  bar_position: int | None = None, resume: "Resume | None" = None) -> TrainResult:
     """Train the model ``cfg`` (a Config, or a mapping validated here) describes; track it as one
-    MLflow run (architecture §5). ``progress``: the tqdm bar (stderr), on terminal line
-    ``bar_position`` when given (sweep workers); ``figures``: draw the PNGs and GIFs (trajectory.npz
+    MLflow run (architecture §5). ``progress``: the tqdm bar on a terminal (stderr), on terminal line
+    ``bar_position`` when given (sweep workers), else a progress line every 5 minutes; ``figures``: draw the PNGs and GIFs (trajectory.npz
     and the model are logged anyway). ``resume``: continue that run from its checkpoint
     (``parametricSN.tracking.resumable.open_resume``; ``cfg`` must have the checkpoint's hash).
 
@@ -234,7 +234,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="with --resume: the folder holding <run id>/ when the checkpoints moved")
     parser.add_argument("overrides", nargs="*", metavar="section.key=value",
                         help="override config values, e.g. scattering.J=3 optim.max_lr=0.1")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (nor, where stderr is not a terminal, progress lines)")
     parser.add_argument("--no-figures", action="store_true",
                         help="draw no figures or GIFs (the trajectory and the model are logged anyway)")
     parser.add_argument("--head", metavar="[NAME=]MODULE:BUILDER",

@@ -165,13 +165,11 @@ def _outcome_from_result(job: Job, result: Any) -> Outcome:
 
 def run_training_in_worker(cfg: dict) -> Any:
     """:func:`parametricSN.run.run_training` for a sweep: its progress bar on its worker's own
-    terminal line (1 + the worker's index, below the sweep's bar), and only when stderr is a
-    terminal (no bar in logs and SLURM output files)."""
-    import sys
-
+    terminal line (1 + the worker's index, below the sweep's bar) when stderr is a terminal, else
+    a progress line every 5 minutes (logs and SLURM output files)."""
     from parametricSN.run import run_training
 
-    return run_training(cfg, progress=sys.stderr.isatty(), bar_position=1 + _WORKER["index"])
+    return run_training(cfg, progress=True, bar_position=1 + _WORKER["index"])
 
 
 def resume_training_in_worker(cfg, run_id: str, wait_s: float = 60.0) -> Any:
@@ -186,7 +184,7 @@ def resume_training_in_worker(cfg, run_id: str, wait_s: float = 60.0) -> Any:
 
     uri = absolute_tracking_uri(section(cfg, "mlflow").tracking_uri)
     resume = open_resume(uri, run_id, wait_s=wait_s, warn=lambda line: print(line, file=sys.stderr))
-    return run_training(cfg, progress=sys.stderr.isatty(), bar_position=1 + _WORKER["index"], resume=resume)
+    return run_training(cfg, progress=True, bar_position=1 + _WORKER["index"], resume=resume)
 
 
 class TrainingJob:

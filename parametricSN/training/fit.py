@@ -23,6 +23,7 @@ from parametricSN.training.checkpoint import LoopState
 from parametricSN.training.filter_learning import filters_frozen, warmup_epochs
 from parametricSN.training.loop import NonFiniteLossError, evaluate, train_epoch
 from parametricSN.training.precision import FP32, Precision
+from parametricSN.training.progress import ProgressLines
 
 LogHook = Callable[[Mapping[str, float], int], None]
 
@@ -58,8 +59,8 @@ class FitHooks:
     ``recorder`` (a TrajectoryRecorder) records the bank after every epoch; ``distances`` (a
     :class:`BankDistance`) is logged at step 0 and after every epoch; evaluation passes run inside
     ``timer("test_s")`` (a Stopwatch); ``epoch_end(loop)`` is called after each epoch is logged
-    (the run's Checkpointer); the progress bar (``progress``, its label ``desc``, its terminal line
-    ``bar_position``)."""
+    (the run's Checkpointer); the progress (``progress``, its label ``desc``): a bar on a terminal
+    (on terminal line ``bar_position``), else a plain line every 5 minutes (training.progress)."""
 
     log: LogHook = lambda metrics, epoch: None
     recorder: Any = None
@@ -100,9 +101,11 @@ def fit(model, data, loss_fn, optimizer, schedule, settings: FitSettings, *, dev
             hooks.recorder.record(0, 0)
 
     epochs = settings.epochs
+    on_terminal = hooks.progress and sys.stderr.isatty()
     bar = tqdm(range(loop.epoch + 1, epochs + 1), desc=hooks.desc, unit="epoch", file=sys.stderr,
-               disable=not hooks.progress, dynamic_ncols=True, position=hooks.bar_position, leave=None,
+               disable=not on_terminal, dynamic_ncols=True, position=hooks.bar_position, leave=None,
                initial=loop.epoch, total=epochs)
+    lines = ProgressLines(hooks.desc, epochs, loop.epoch) if hooks.progress and not on_terminal else None
     with bar:
         for epoch in bar:
             frozen = epoch <= settings.frozen_epochs
@@ -132,6 +135,8 @@ def fit(model, data, loss_fn, optimizer, schedule, settings: FitSettings, *, dev
                 hooks.epoch_end(loop)
             bar.set_postfix(loss=f"{stats.loss:.3f}", acc=f"{stats.acc:.1f}", test_acc=f"{loop.test_acc:.1f}",
                             refresh=False)
+            if lines is not None:
+                lines.update(epoch, stats.loss, stats.acc, loop.test_acc)
     return loop
 
 
