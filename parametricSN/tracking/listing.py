@@ -34,7 +34,9 @@ STATES = ("finished", "training", "resumable", "stopped", "crashed")
 class RunLine:
     """One run as listed: ``epoch`` / ``epochs`` done (None: unknown), ``checkpoint_epoch`` (the
     newest checkpoint's, None without one), ``checkpoint_age_s`` (seconds since it was written),
-    ``wall_s`` (start to end, or to now while not ended), ``final`` (``final_test_acc``, %)."""
+    ``wall_s`` (start to end, or to now while not ended: it includes the time no process trained a
+    stopped run), ``trained_s`` (time spent in training processes, summed over resumes: setup_s +
+    duration_s, logged when a run ends; None before), ``final`` (``final_test_acc``, %)."""
 
     experiment: str
     run_id: str
@@ -47,6 +49,7 @@ class RunLine:
     checkpoint_epoch: Optional[int]
     checkpoint_age_s: Optional[float]
     wall_s: float
+    trained_s: Optional[float]
     command: Optional[str]
 
 
@@ -103,12 +106,15 @@ def list_runs(tracking_uri: str, experiment: Optional[str] = None, now: Optional
                 epochs = run.data.params.get("model.epoch")
                 end_ms = run.info.end_time if state in ("finished", "stopped") and run.info.end_time else now * 1000
                 checkpoint_epoch, age = _checkpoint(run, now)
+                metrics = run.data.metrics
                 lines.append(RunLine(
                     experiment=found.name, run_id=run.info.run_id, name=run.info.run_name or "", state=state,
                     epoch=int(epochs) if state == "finished" and epochs else _epochs_done(client, run),
                     epochs=int(epochs) if epochs else None, resumes=int(run.data.tags.get(RESUMES_TAG, 0)),
-                    final=run.data.metrics.get("final_test_acc"), checkpoint_epoch=checkpoint_epoch,
+                    final=metrics.get("final_test_acc"), checkpoint_epoch=checkpoint_epoch,
                     checkpoint_age_s=age, wall_s=max(0.0, (end_ms - (run.info.start_time or end_ms)) / 1000),
+                    trained_s=(metrics["setup_s"] + metrics["duration_s"]
+                               if "setup_s" in metrics and "duration_s" in metrics else None),
                     command=run.data.tags.get("parametricSN.command")))
             token = page.token
             if not token:
@@ -123,15 +129,16 @@ def _duration(seconds: float) -> str:
 
 def format_lines(lines: Sequence[RunLine], tracking_uri: str) -> str:
     """The table, then the commands that continue the resumable runs."""
-    header = ("experiment", "run", "state", "epoch", "resumes", "final %", "checkpoint", "wall", "run id")
+    header = ("experiment", "run", "state", "epoch", "resumes", "final %", "checkpoint", "trained", "since start",
+              "run id")
     rows = [header]
     for line in lines:
         epoch = f"{line.epoch if line.epoch is not None else '–'}/{line.epochs or '?'}"
         checkpoint = ("–" if line.checkpoint_epoch is None else
                       f"epoch {line.checkpoint_epoch}, {_duration(line.checkpoint_age_s)} ago")
         rows.append((line.experiment, line.name, line.state, epoch, str(line.resumes),
-                     "–" if line.final is None else f"{line.final:.2f}", checkpoint, _duration(line.wall_s),
-                     line.run_id))
+                     "–" if line.final is None else f"{line.final:.2f}", checkpoint,
+                     "–" if line.trained_s is None else _duration(line.trained_s), _duration(line.wall_s), line.run_id))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     text = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     waiting = [line for line in lines if line.state == "resumable"]

@@ -40,7 +40,8 @@ def store(tmp_path_factory):
         for epoch in range(1, epochs_logged + 1):
             client.log_metric(run_id, "train_loss", 1.0 / epoch, step=epoch)
         if final is not None:
-            client.log_metric(run_id, "final_test_acc", final)
+            for key, value in (("final_test_acc", final), ("setup_s", 30.0), ("duration_s", 9000.0)):
+                client.log_metric(run_id, key, value)
         folder.mkdir(parents=True)
         for epoch in checkpoint_epochs:
             (folder / f"epoch-{epoch:06d}.pt").write_bytes(b"x")
@@ -74,7 +75,8 @@ def test_every_state_epoch_and_checkpoint(store):
     uri, ids = store
     lines = {line.state: line for line in list_runs(uri, now=None)}
     assert {state: line.run_id for state, line in lines.items()} == ids
-    assert (lines["finished"].epoch, lines["finished"].final) == (10, 61.25)
+    assert (lines["finished"].epoch, lines["finished"].final, lines["finished"].trained_s) == (10, 61.25, 9030.0)
+    assert lines["resumable"].trained_s is None
     assert (lines["resumable"].epoch, lines["resumable"].checkpoint_epoch, lines["resumable"].resumes) == (7, 6, 2)
     assert lines["crashed"].epoch == 3 and lines["crashed"].checkpoint_epoch is None
     assert lines["stopped"].epoch is None and lines["stopped"].checkpoint_epoch is None
@@ -92,6 +94,7 @@ def test_the_output_says_how_to_continue_each_stopped_run(store):
     assert "2 runs stopped with no checkpoint: start them over" in text
     row = next(line for line in text.splitlines() if ids["resumable"] in line)
     assert "resumable" in row and "7/10" in row and "epoch 6," in row
+    assert "2.5 h" in next(line for line in text.splitlines() if ids["finished"] in line)  # trained 9,030 s
 
 
 def test_state_filter_and_unknown_experiment(store, capsys):
