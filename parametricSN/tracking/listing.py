@@ -36,7 +36,8 @@ class RunLine:
     newest checkpoint's, None without one), ``checkpoint_age_s`` (seconds since it was written),
     ``wall_s`` (start to end, or to now while not ended: it includes the time no process trained a
     stopped run), ``trained_s`` (time spent in training processes, summed over resumes: setup_s +
-    duration_s, logged when a run ends; None before), ``final`` (``final_test_acc``, %)."""
+    duration_s, logged when a run ends; None before), ``final`` (``final_test_acc``, %), ``params``
+    (the run's MLflow params: its flattened config)."""
 
     experiment: str
     run_id: str
@@ -51,6 +52,7 @@ class RunLine:
     wall_s: float
     trained_s: Optional[float]
     command: Optional[str]
+    params: dict
 
 
 def _checkpoint(run: Any, now: float) -> tuple[Optional[int], Optional[float]]:
@@ -115,7 +117,7 @@ def list_runs(tracking_uri: str, experiment: Optional[str] = None, now: Optional
                     checkpoint_age_s=age, wall_s=max(0.0, (end_ms - (run.info.start_time or end_ms)) / 1000),
                     trained_s=(metrics["setup_s"] + metrics["duration_s"]
                                if "setup_s" in metrics and "duration_s" in metrics else None),
-                    command=run.data.tags.get("parametricSN.command")))
+                    command=run.data.tags.get("parametricSN.command"), params=dict(run.data.params)))
             token = page.token
             if not token:
                 break
