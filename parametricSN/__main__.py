@@ -4,6 +4,7 @@ Each command lives in its own module with a ``main(argv) -> int``; this file onl
 that ``python -m parametricSN train`` does not import the deformation code and vice versa.
 """
 import importlib
+import os
 import sys
 
 COMMANDS = {
@@ -41,6 +42,9 @@ def main(argv=None) -> int:
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output went to a reader that stopped early (`... | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit
+        return 0
 
 
 if __name__ == "__main__":

@@ -51,3 +51,22 @@ def test_experiment_scripts_refuse_a_word_that_is_not_a_setting():
         dry_run(["epochs2"])
     with pytest.raises(UserError, match="--seeds: no seed given"):
         dry_run(["--seeds", "model.epoch=2"])
+
+
+def test_a_command_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path):
+    """``python -m parametricSN runs | head -1``: the closed pipe is no error and no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "long_output.py").write_text("def main(argv):\n    for i in range(100000):\n"
+                                             "        print('line', i)\n    return 0\n")
+    code = ("import sys, parametricSN.__main__ as cli; cli.COMMANDS['long'] = ('long_output', '');"
+            "sys.exit(cli.main(['long']))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()])}
+    writer = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=env)
+    assert writer.stdout.readline() == b"line 0\n"
+    writer.stdout.close()  # the reader stops, as `head -1` does
+    assert writer.wait(timeout=60) == 0
+    assert writer.stderr.read() == b""
