@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from parametricSN.data.decoding import IMAGE_SUFFIXES
+from parametricSN.data.images import class_folders
 from parametricSN.errors import UserError
 
 
@@ -40,11 +41,6 @@ def image_files_below(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def class_names_in(root: Path) -> list[str]:
-    """Sorted names of the non-hidden sub-folders of ``root``: the classes."""
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not _hidden(p.name))
-
-
 def list_classes(root: Path, class_names: Sequence[str] | None = None,
                  what: str = "dataset.path") -> tuple[list[Path], np.ndarray, list[str]]:
     """``root/<class>/**/image`` -> (paths, int64 labels (N,), class names).
@@ -53,7 +49,7 @@ def list_classes(root: Path, class_names: Sequence[str] | None = None,
     a missing or an extra class folder is a UserError naming it. A class folder without images
     is a UserError too. ``what`` names the folder's origin in the messages.
     """
-    found = class_names_in(root)
+    found = class_folders(root)
     if not found:
         raise UserError(f"{what}: {root} has no class folders; put the images in {root}/<class name>/")
     if class_names is not None:
