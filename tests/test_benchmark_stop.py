@@ -2,23 +2,12 @@
 ``benchmarks/real_cifar.run_stoppable`` turns the signal into KeyboardInterrupt, exits 130 and puts
 the previous handler back."""
 
-import importlib.util
 import os
 import signal
-from pathlib import Path
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def _real_cifar():
-    spec = importlib.util.spec_from_file_location("real_cifar", BENCHMARKS / "real_cifar.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_sigterm_interrupts_the_benchmark_and_the_handler_is_restored(capsys):
-    run_stoppable = _real_cifar().run_stoppable
+def test_sigterm_interrupts_the_benchmark_and_the_handler_is_restored(benchmark_script, capsys):
+    run_stoppable = benchmark_script("real_cifar").run_stoppable
     before = signal.getsignal(signal.SIGTERM)
     seen = []
 
@@ -38,5 +27,5 @@ def test_sigterm_interrupts_the_benchmark_and_the_handler_is_restored(capsys):
     assert signal.getsignal(signal.SIGTERM) == before
 
 
-def test_a_finished_benchmark_returns_its_own_status():
-    assert _real_cifar().run_stoppable(lambda: 3) == 3
+def test_a_finished_benchmark_returns_its_own_status(benchmark_script):
+    assert benchmark_script("real_cifar").run_stoppable(lambda: 3) == 3

@@ -1,22 +1,10 @@
 """benchmarks/real_runs_table.py: LS against S per seed from a store, the paired difference over the
 seeds where both finished, and where the unfinished runs stand."""
 
-import importlib.util
-from pathlib import Path
-
 from mlflow.tracking import MlflowClient
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
-
-def _module():
-    spec = importlib.util.spec_from_file_location("real_runs_table", BENCHMARKS / "real_runs_table.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_paired_differences_over_finished_seeds_and_unfinished_runs_shown(tmp_path, capsys):
+def test_paired_differences_over_finished_seeds_and_unfinished_runs_shown(tmp_path, benchmark_script, capsys):
     uri = f"sqlite:///{tmp_path}/store.db"
     client = MlflowClient(tracking_uri=uri)
     experiment = client.create_experiment("cifar10-competition")
@@ -35,7 +23,7 @@ def test_paired_differences_over_finished_seeds_and_unfinished_runs_shown(tmp_pa
             client.set_terminated(run_id, "FINISHED")
         else:
             client.set_terminated(run_id, "KILLED")
-    assert _module().main(["--tracking-uri", uri]) == 0
+    assert benchmark_script("real_runs_table").main(["--tracking-uri", uri]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "| 207715039 | 44.00 | 43.00 | +1.00 | 8.50 h / 2 | 8.50 h / 1 |" in out
     assert "| 491659600 | 41.50 | 42.50 | -1.00 | 8.50 h / 0 | 8.50 h / 0 |" in out

@@ -2,23 +2,18 @@
 runs of the given seeds read gives those runs exactly the data of the whole folder (the same
 fingerprints of images and indices), and every other file is a placeholder."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 SIZES = ["--set", "dataset.train_sample_num=10", "--set", "dataset.validation_sample_num=20"]
 
 
-@pytest.fixture(scope="module")
-def device_pack():
-    spec = importlib.util.spec_from_file_location("device_pack", BENCHMARKS / "device_pack.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def device_pack(benchmark_script):
+    return benchmark_script("device_pack")
 
 
 def test_the_pack_reads_as_the_whole_folder_for_each_seed(tmp_path, writers, device_pack, capsys):
