@@ -185,11 +185,14 @@ def test_pixel_baseline_logs_only_what_exists(tiny_cfg, client):
     assert not (root / "filters").exists() and not (root / "trajectory").exists()
 
 
-def test_cli_trains_and_prints_how_to_view_it(tiny_cfg, tmp_path, capsys, client):
+def test_cli_trains_and_prints_how_to_view_it(tiny_cfg, tmp_path, capsys, client, monkeypatch):
+    import sys
+
     from parametricSN.__main__ import main
 
     path = tmp_path / "tiny.yml"
     path.write_text(yaml.safe_dump(tiny_cfg(mlflow={"experiment_name": "cli"})))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # as on a terminal
     assert main(["train", "--config", str(path), "model.epoch=1"]) == 0
     captured = capsys.readouterr()
     assert "1/1" in captured.err  # the progress bar, on stderr
