@@ -64,8 +64,8 @@ def run_training(cfg: Mapping[str, Any], *, progress: bool = True, figures: bool
                  bar_position: int | None = None, resume: "Resume | None" = None) -> TrainResult:
     """Train the model ``cfg`` (a Config, or a mapping validated here) describes; track it as one
     MLflow run (architecture §5). ``progress``: the tqdm bar on a terminal (stderr), on terminal line
-    ``bar_position`` when given (sweep workers), else a progress line every 5 minutes; ``figures``: draw the PNGs and GIFs (trajectory.npz
-    and the model are logged anyway). ``resume``: continue that run from its checkpoint
+    ``bar_position`` when given (sweep workers), else a progress line every 5 minutes; ``figures``:
+    draw the PNGs and GIFs (trajectory.npz and the model are logged anyway). ``resume``: continue that run from its checkpoint
     (``parametricSN.tracking.resumable.open_resume``; ``cfg`` must have the checkpoint's hash).
 
     Checkpoints are written as ``general.checkpoint_*`` say (``parametricSN.training.checkpoint``).

@@ -25,6 +25,7 @@ from parametricSN.config import section
 from parametricSN.errors import UserError
 from parametricSN.tracking.mlflow_run import quiet_downloads
 from parametricSN.tracking.store import default_tracking_uri
+
 MODEL_ARTIFACT = "model"
 TRAJECTORY_ARTIFACT = "trajectory/trajectory.npz"
 _RUN_ID = re.compile(r"[0-9a-f]{32}")

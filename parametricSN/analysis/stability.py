@@ -29,11 +29,11 @@ import torch
 
 from parametricSN.analysis.deformations import DEFORMATIONS, STRENGTH_COUNT, Deformation, get_deformations
 from parametricSN.analysis.model_source import LoadedModel, resolve_model
-from parametricSN.tracking.store import default_tracking_uri
 from parametricSN.config import section
 from parametricSN.data.preparation import ImagePreparation
 from parametricSN.errors import UserError
 from parametricSN.runtime import resolve_device
+from parametricSN.tracking.store import default_tracking_uri
 
 CSV_NAME = "deformation.csv"
 CSV_COLUMNS = ("model", "deformation", "strength", "distance", "baseline")

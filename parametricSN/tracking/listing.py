@@ -26,6 +26,7 @@ from typing import Any, List, Optional, Sequence
 
 from parametricSN.errors import UserError
 from parametricSN.tracking.resumable import CHECKPOINT_TAG, RESUMES_TAG, being_trained, resumable
+from parametricSN.training.progress import human_duration
 
 STATES = ("finished", "training", "resumable", "stopped", "crashed")
 
@@ -124,11 +125,6 @@ def list_runs(tracking_uri: str, experiment: Optional[str] = None, now: Optional
     return lines
 
 
-def _duration(seconds: float) -> str:
-    minutes = seconds / 60
-    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
-
-
 def format_lines(lines: Sequence[RunLine], tracking_uri: str) -> str:
     """The table, then the commands that continue the resumable runs."""
     header = ("experiment", "run", "state", "epoch", "resumes", "final %", "checkpoint", "trained", "since start",
@@ -137,10 +133,11 @@ def format_lines(lines: Sequence[RunLine], tracking_uri: str) -> str:
     for line in lines:
         epoch = f"{line.epoch if line.epoch is not None else '–'}/{line.epochs or '?'}"
         checkpoint = ("–" if line.checkpoint_epoch is None else
-                      f"epoch {line.checkpoint_epoch}, {_duration(line.checkpoint_age_s)} ago")
+                      f"epoch {line.checkpoint_epoch}, {human_duration(line.checkpoint_age_s)} ago")
         rows.append((line.experiment, line.name, line.state, epoch, str(line.resumes),
                      "–" if line.final is None else f"{line.final:.2f}", checkpoint,
-                     "–" if line.trained_s is None else _duration(line.trained_s), _duration(line.wall_s), line.run_id))
+                     "–" if line.trained_s is None else human_duration(line.trained_s), human_duration(line.wall_s),
+                     line.run_id))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     text = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     waiting = [line for line in lines if line.state == "resumable"]

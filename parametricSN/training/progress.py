@@ -16,7 +16,8 @@ from typing import TextIO
 EVERY_S = 300.0
 
 
-def _duration(seconds: float) -> str:
+def human_duration(seconds: float) -> str:
+    """``"45 s"``, ``"17 min"``, ``"15.3 h"``."""
     if seconds < 120:
         return f"{seconds:.0f} s"
     return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
@@ -40,5 +41,5 @@ class ProgressLines:
         self.last = now
         per_epoch = (now - self.started) / max(1, epoch - self.first_epoch)
         print(f"{self.desc}: epoch {epoch}/{self.epochs}  loss {loss:.3f}  acc {acc:.1f}  test_acc {test_acc:.1f}"
-              f"  | {per_epoch:.1f} s/epoch, {_duration(per_epoch * (self.epochs - epoch))} left",
+              f"  | {per_epoch:.1f} s/epoch, {human_duration(per_epoch * (self.epochs - epoch))} left",
               file=self.out or sys.stderr, flush=True)
