@@ -106,8 +106,10 @@ def main(argv=None) -> int:
     source = Path(args.data_root) / "cifar10" / "train"
     paths, _, _ = list_image_folder(source)
     needed: set[int] = set()
+    expected = {}
     for seed in seeds:
         bundle = build_data(run_config(args.data_root, seed, args.set))
+        expected[str(seed)] = data_fingerprint(bundle)
         needed |= set(np.asarray(bundle.train_indices).tolist()) | set(np.asarray(bundle.eval_indices).tolist())
     grey = placeholder_png()
     for index, path in enumerate(paths):
@@ -117,7 +119,6 @@ def main(argv=None) -> int:
             shutil.copyfile(path, target)
         else:
             target.write_bytes(grey)
-    expected = fingerprints(args.data_root, seeds, args.set)
     found = fingerprints(str(out), seeds, args.set)
     if found != expected:
         bad = [seed for seed in expected if found.get(seed) != expected[seed]]
